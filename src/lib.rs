@@ -1,0 +1,17 @@
+//! standby: Databricks disaster-recovery auditing.
+//!
+//! The pipeline, one module a stage:
+//! `auth` → `client` → `collect` (raw API objects) → `normalize` (records keyed
+//! by natural keys) → `snapshot` (the file). `mock` is a stateful Databricks
+//! API server used by tests, rehearsals and the demo. `cli` is the only module
+//! that knows clap.
+
+pub mod auth;
+pub mod client;
+pub mod kind;
+pub mod output;
+pub mod snapshot;
+
+pub use kind::Kind;
+pub mod collect;
+pub mod normalize;

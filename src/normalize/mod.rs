@@ -1,0 +1,141 @@
+//! Raw API objects → snapshot records, one file per object kind.
+//!
+//! Records are keyed by natural keys; ids are replaced by references to the
+//! referenced object's natural key (an id that does not resolve stays visible
+//! as `{"unresolved_id": ...}`); volatile fields are dropped; modification
+//! times are kept beside the content, not in it. Pure and deterministic.
+
+mod canon;
+mod resolve;
+
+mod catalogs;
+mod cluster_libraries;
+mod cluster_policies;
+mod clusters;
+mod global_init_scripts;
+mod grants;
+mod groups;
+mod instance_pools;
+mod ip_access_lists;
+mod jobs;
+mod permissions;
+mod repos;
+mod schemas;
+mod secret_acls;
+mod secret_scopes;
+mod secrets;
+mod service_principals;
+mod sql_warehouses;
+mod tables;
+mod users;
+mod workspace_conf;
+mod workspace_objects;
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+pub use canon::{canonical_json, canonicalize};
+pub use resolve::Resolver;
+
+use crate::collect::RawWorkspace;
+use crate::kind::Kind;
+use crate::snapshot::{KindSnapshot, Record, Reference, Status};
+
+/// A record before its content is frozen into canonical bytes.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Draft {
+    /// Natural key.
+    pub key: String,
+    /// Last modification time, epoch ms.
+    pub modified_at: Option<i64>,
+    /// References to other objects.
+    pub refs: Vec<Reference>,
+    /// The content to compare; canonicalized when frozen.
+    pub content: Value,
+}
+
+impl Draft {
+    /// A draft with no modification time and no references.
+    pub fn new(key: impl Into<String>, content: Value) -> Self {
+        Draft { key: key.into(), modified_at: None, refs: Vec::new(), content }
+    }
+
+    /// Freezes the draft: canonical content bytes.
+    pub fn into_record(mut self) -> Record {
+        canonicalize(&mut self.content);
+        let text = canonical_json(&self.content);
+        Record {
+            key: self.key,
+            duplicate: false,
+            modified_at: self.modified_at,
+            refs: self.refs,
+            content: RawValue::from_string(text).expect("serde_json output is valid JSON"),
+        }
+    }
+}
+
+/// Normalizes every requested kind of a raw capture into snapshot sections.
+pub fn normalize(raw: &RawWorkspace) -> BTreeMap<Kind, KindSnapshot> {
+    let resolver = Resolver::new(raw);
+    raw.requested
+        .iter()
+        .map(|&kind| {
+            let Some(kind_raw) = raw.kinds.get(&kind) else {
+                return (kind, KindSnapshot::new(Status::Complete, Vec::new()));
+            };
+            let records = normalize_kind(kind, &kind_raw.objects, &resolver)
+                .into_iter()
+                .map(Draft::into_record)
+                .collect();
+            let status = match &kind_raw.error {
+                None => Status::Complete,
+                Some(e) => Status::Incomplete { reason: e.to_incomplete() },
+            };
+            (kind, KindSnapshot::new(status, records))
+        })
+        .collect()
+}
+
+/// Dispatches to the normalizer of one kind: the registry line of each kind.
+pub fn normalize_kind(kind: Kind, objects: &[Value], r: &Resolver) -> Vec<Draft> {
+    match kind {
+        Kind::Users => users::normalize(objects, r),
+        Kind::Groups => groups::normalize(objects, r),
+        Kind::ServicePrincipals => service_principals::normalize(objects, r),
+        Kind::Jobs => jobs::normalize(objects, r),
+        Kind::Clusters => clusters::normalize(objects, r),
+        Kind::ClusterLibraries => cluster_libraries::normalize(objects, r),
+        Kind::InstancePools => instance_pools::normalize(objects, r),
+        Kind::ClusterPolicies => cluster_policies::normalize(objects, r),
+        Kind::GlobalInitScripts => global_init_scripts::normalize(objects, r),
+        Kind::WorkspaceObjects => workspace_objects::normalize(objects, r),
+        Kind::Repos => repos::normalize(objects, r),
+        Kind::SecretScopes => secret_scopes::normalize(objects, r),
+        Kind::Secrets => secrets::normalize(objects, r),
+        Kind::SecretAcls => secret_acls::normalize(objects, r),
+        Kind::Permissions => permissions::normalize(objects, r),
+        Kind::Catalogs => catalogs::normalize(objects, r),
+        Kind::Schemas => schemas::normalize(objects, r),
+        Kind::Tables => tables::normalize(objects, r),
+        Kind::Grants => grants::normalize(objects, r),
+        Kind::SqlWarehouses => sql_warehouses::normalize(objects, r),
+        Kind::IpAccessLists => ip_access_lists::normalize(objects, r),
+        Kind::WorkspaceConf => workspace_conf::normalize(objects, r),
+    }
+}
+
+/// A string field of a raw object.
+pub(crate) fn str_field<'a>(v: &'a Value, field: &str) -> Option<&'a str> {
+    v.get(field).and_then(Value::as_str)
+}
+
+/// An id field that may be a number or a string, as text.
+pub(crate) fn id_field(v: &Value, field: &str) -> Option<String> {
+    match v.get(field)? {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}

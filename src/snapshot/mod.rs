@@ -1,0 +1,11 @@
+//! The versioned snapshot file: records per kind, completeness per kind, and
+//! capture metadata. Same workspace state, same bytes (metadata times aside).
+
+mod format;
+mod io;
+
+pub use format::{
+    CaptureMetadata, FORMAT_VERSION, Incomplete, KindSnapshot, Record, Reference, Snapshot,
+    Status,
+};
+pub use io::{ReadError, read_snapshot, read_snapshot_bytes, write_snapshot};
