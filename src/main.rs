@@ -1,1 +1,5 @@
-fn main() {}
+//! The `standby` binary: parse, run, exit.
+
+fn main() -> std::process::ExitCode {
+    standby::cli::main()
+}

@@ -45,14 +45,31 @@ pub fn write_atomic<F>(path: &Path, fill: F) -> Result<(), WriteError>
 where
     F: FnOnce(&mut dyn Write) -> io::Result<()>,
 {
-    let wrap = |source| WriteError { path: path.to_path_buf(), source };
+    let wrap = |source| WriteError {
+        path: path.to_path_buf(),
+        source,
+    };
+    // A device or pipe (`/dev/stdout`, a FIFO) is written in place: renaming
+    // over it would replace the device with a regular file.
+    if fs::metadata(path).is_ok_and(|m| !m.is_file() && !m.is_dir()) {
+        let mut out = BufWriter::new(
+            fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(wrap)?,
+        );
+        return fill(&mut out).and_then(|()| out.flush()).map_err(wrap);
+    }
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    let name = path
-        .file_name()
-        .ok_or_else(|| wrap(io::Error::new(io::ErrorKind::InvalidInput, "not a file path")))?;
+    let name = path.file_name().ok_or_else(|| {
+        wrap(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "not a file path",
+        ))
+    })?;
     let tmp = dir.join(format!(
         ".{}.tmp-{}",
         name.to_string_lossy(),
@@ -84,7 +101,10 @@ where
             let mut out = BufWriter::with_capacity(1 << 16, stdout.lock());
             fill(&mut out)
                 .and_then(|()| out.flush())
-                .map_err(|source| WriteError { path: PathBuf::from("<stdout>"), source })
+                .map_err(|source| WriteError {
+                    path: PathBuf::from("<stdout>"),
+                    source,
+                })
         }
     }
 }
@@ -110,10 +130,10 @@ mod tests {
     }
 
     #[test]
-    fn full_disk_is_reported_with_the_path() {
-        // /dev/full answers every write with ENOSPC; the temp file cannot even
-        // be created beside it, which is still an error naming the target.
-        let err = write_atomic(Path::new("/dev/full"), |w| w.write_all(&[0; 4096])).unwrap_err();
+    fn devices_are_written_in_place_and_a_full_one_is_an_error() {
+        let err = write_atomic(Path::new("/dev/full"), |w| w.write_all(&[0; 1 << 21])).unwrap_err();
         assert!(err.to_string().contains("/dev/full"), "{err}");
+        let meta = fs::metadata("/dev/full").unwrap();
+        assert!(!meta.is_file(), "/dev/full must still be a device");
     }
 }
