@@ -7,6 +7,8 @@
 //! that knows clap.
 
 pub mod auth;
+pub mod capture;
+pub mod cli;
 pub mod client;
 pub mod kind;
 pub mod output;
