@@ -120,7 +120,12 @@ impl Kind {
     pub fn needs(self) -> &'static [Kind] {
         match self {
             Kind::Groups => &[Kind::Users, Kind::ServicePrincipals],
-            Kind::Jobs => &[Kind::Clusters, Kind::InstancePools, Kind::ClusterPolicies, Kind::SqlWarehouses],
+            Kind::Jobs => &[
+                Kind::Clusters,
+                Kind::InstancePools,
+                Kind::ClusterPolicies,
+                Kind::SqlWarehouses,
+            ],
             Kind::Clusters => &[Kind::InstancePools, Kind::ClusterPolicies],
             Kind::ClusterLibraries => &[Kind::Clusters],
             Kind::Secrets | Kind::SecretAcls => &[Kind::SecretScopes],
@@ -201,8 +206,14 @@ mod tests {
 
     #[test]
     fn parse_list_accepts_all_dashes_and_rejects_unknown() {
-        assert_eq!(Kind::parse_list("jobs, users,jobs").unwrap(), vec![Kind::Users, Kind::Jobs]);
-        assert_eq!(Kind::parse_list("ip-access-lists").unwrap(), vec![Kind::IpAccessLists]);
+        assert_eq!(
+            Kind::parse_list("jobs, users,jobs").unwrap(),
+            vec![Kind::Users, Kind::Jobs]
+        );
+        assert_eq!(
+            Kind::parse_list("ip-access-lists").unwrap(),
+            vec![Kind::IpAccessLists]
+        );
         assert_eq!(Kind::parse_list("all").unwrap().len(), Kind::ALL.len());
         let err = Kind::parse_list("jobs,notebookz").unwrap_err().to_string();
         assert!(err.contains("`notebookz`"), "{err}");

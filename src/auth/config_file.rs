@@ -39,8 +39,10 @@ pub enum ConfigFileError {
 impl ConfigFile {
     /// Reads and parses a config file.
     pub fn read(path: &Path) -> Result<Self, ConfigFileError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| ConfigFileError::Io { path: path.into(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigFileError::Io {
+            path: path.into(),
+            source,
+        })?;
         Self::parse(path, &text)
     }
 
@@ -63,16 +65,29 @@ impl ConfigFile {
                 path: path.into(),
                 line: n + 1,
                 // Only the part before `=` is shown: the value may be a secret.
-                text: line.split(['=', ':']).next().unwrap_or("").trim().chars().take(40).collect(),
+                text: line
+                    .split(['=', ':'])
+                    .next()
+                    .unwrap_or("")
+                    .trim()
+                    .chars()
+                    .take(40)
+                    .collect(),
             };
-            let (key, value) = line.split_once('=').or_else(|| line.split_once(':')).ok_or_else(syntax)?;
+            let (key, value) = line
+                .split_once('=')
+                .or_else(|| line.split_once(':'))
+                .ok_or_else(syntax)?;
             let section = current.clone().ok_or_else(syntax)?;
             profiles
                 .entry(section)
                 .or_default()
                 .insert(key.trim().to_owned(), value.trim().to_owned());
         }
-        Ok(ConfigFile { path: path.into(), profiles })
+        Ok(ConfigFile {
+            path: path.into(),
+            profiles,
+        })
     }
 
     /// The profile used when none is named: `[__settings__] default_profile`, else `DEFAULT`.
@@ -108,7 +123,9 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.starts_with("`cfg` line 3:"), "{err}");
-        let err = ConfigFile::parse(Path::new("cfg"), "token = dapiSECRET\n").unwrap_err().to_string();
+        let err = ConfigFile::parse(Path::new("cfg"), "token = dapiSECRET\n")
+            .unwrap_err()
+            .to_string();
         assert!(!err.contains("dapiSECRET"), "{err}");
     }
 }

@@ -22,7 +22,9 @@ pub struct TokenSource {
 
 impl std::fmt::Debug for TokenSource {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TokenSource").field("auth", &self.auth).finish_non_exhaustive()
+        f.debug_struct("TokenSource")
+            .field("auth", &self.auth)
+            .finish_non_exhaustive()
     }
 }
 
@@ -36,7 +38,10 @@ struct TokenReply {
 impl TokenSource {
     /// A token source for the resolved workspace.
     pub fn new(auth: WorkspaceAuth) -> Self {
-        TokenSource { auth, cached: Mutex::new(None) }
+        TokenSource {
+            auth,
+            cached: Mutex::new(None),
+        }
     }
 
     /// The resolved workspace.
@@ -48,7 +53,10 @@ impl TokenSource {
     pub async fn bearer(&self, http: &reqwest::Client) -> Result<SecretString, ApiError> {
         let (client_id, client_secret) = match &self.auth.credentials {
             Credentials::Pat(token) => return Ok(token.clone()),
-            Credentials::OAuthM2M { client_id, client_secret } => (client_id, client_secret),
+            Credentials::OAuthM2M {
+                client_id,
+                client_secret,
+            } => (client_id, client_secret),
         };
         let mut cached = self.cached.lock().await;
         if let Some((token, expires)) = cached.as_ref() {
@@ -57,7 +65,10 @@ impl TokenSource {
             }
         }
         let host = self.auth.host.as_str().trim_end_matches('/').to_owned();
-        let fail = |message: String| ApiError::Auth { host: host.clone(), message };
+        let fail = |message: String| ApiError::Auth {
+            host: host.clone(),
+            message,
+        };
         let url = format!("{host}/oidc/v1/token");
         let response = http
             .post(&url)
@@ -65,9 +76,17 @@ impl TokenSource {
             .form(&[("grant_type", "client_credentials"), ("scope", "all-apis")])
             .send()
             .await
-            .map_err(|e| fail(format!("token request to `{url}` failed: {}", without_url(&e))))?;
+            .map_err(|e| {
+                fail(format!(
+                    "token request to `{url}` failed: {}",
+                    without_url(&e)
+                ))
+            })?;
         let status = response.status();
-        let body = response.bytes().await.map_err(|e| fail(format!("token reply was cut off: {}", without_url(&e))))?;
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| fail(format!("token reply was cut off: {}", without_url(&e))))?;
         if !status.is_success() {
             return Err(fail(format!(
                 "the token endpoint answered HTTP {} for client id `{client_id}`: {}",

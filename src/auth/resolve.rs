@@ -63,7 +63,10 @@ impl fmt::Debug for Credentials {
         match self {
             Credentials::Pat(_) => f.write_str("Pat([REDACTED])"),
             Credentials::OAuthM2M { client_id, .. } => {
-                write!(f, "OAuthM2M {{ client_id: {client_id:?}, client_secret: [REDACTED] }}")
+                write!(
+                    f,
+                    "OAuthM2M {{ client_id: {client_id:?}, client_secret: [REDACTED] }}"
+                )
             }
         }
     }
@@ -179,7 +182,10 @@ impl Attrs {
     }
 
     fn any_auth(&self) -> bool {
-        self.host.is_some() || self.token.is_some() || self.client_id.is_some() || self.client_secret.is_some()
+        self.host.is_some()
+            || self.token.is_some()
+            || self.client_id.is_some()
+            || self.client_secret.is_some()
     }
 }
 
@@ -211,7 +217,10 @@ pub fn resolve(
         .clone()
         .or_else(|| env("DATABRICKS_CONFIG_FILE").map(PathBuf::from))
         .unwrap_or_else(|| home.unwrap_or(Path::new("~")).join(".databrickscfg"));
-    let named = inputs.profile.clone().or_else(|| env("DATABRICKS_CONFIG_PROFILE"));
+    let named = inputs
+        .profile
+        .clone()
+        .or_else(|| env("DATABRICKS_CONFIG_PROFILE"));
 
     // As the SDKs do: without a named profile, the file is only a fallback
     // when nothing else configured the workspace.
@@ -230,42 +239,71 @@ pub fn resolve(
                     profile_used = Some(name);
                 }
                 None if named.is_some() => {
-                    return Err(AuthError::NoProfile { profile: name, path: config_path });
+                    return Err(AuthError::NoProfile {
+                        profile: name,
+                        path: config_path,
+                    });
                 }
                 None => {}
             }
         }
     }
 
-    let host_text = attrs.host.take().ok_or(AuthError::NoHost { config: config_path.clone() })?;
+    let host_text = attrs.host.take().ok_or(AuthError::NoHost {
+        config: config_path.clone(),
+    })?;
     let host = normalize_host(&host_text)?;
     let host_name = host.as_str().trim_end_matches('/').to_owned();
     let source = match &profile_used {
         Some(p) => format!("profile `{p}` in `{}`", config_path.display()),
         None => format!("a profile in `{}`", config_path.display()),
     };
-    let credentials = match (attrs.auth_type.as_deref(), attrs.token, attrs.client_id, attrs.client_secret) {
+    let credentials = match (
+        attrs.auth_type.as_deref(),
+        attrs.token,
+        attrs.client_id,
+        attrs.client_secret,
+    ) {
         (Some(t), ..) if t != "pat" && t != "oauth-m2m" => {
             return Err(AuthError::UnsupportedAuthType(t.to_owned()));
         }
         (Some("pat"), Some(token), ..) | (None, Some(token), None, None) => {
             Credentials::Pat(SecretString::from(token))
         }
-        (Some("oauth-m2m"), _, Some(client_id), Some(secret)) | (None, None, Some(client_id), Some(secret)) => {
-            Credentials::OAuthM2M { client_id, client_secret: SecretString::from(secret) }
-        }
+        (Some("oauth-m2m"), _, Some(client_id), Some(secret))
+        | (None, None, Some(client_id), Some(secret)) => Credentials::OAuthM2M {
+            client_id,
+            client_secret: SecretString::from(secret),
+        },
         (None, Some(_), Some(_), _) | (None, Some(_), _, Some(_)) => {
             return Err(AuthError::Ambiguous { host: host_name });
         }
         (_, _, Some(_), None) => {
-            return Err(AuthError::HalfOAuth { host: host_name, present: "client_id", missing: "client_secret" });
+            return Err(AuthError::HalfOAuth {
+                host: host_name,
+                present: "client_id",
+                missing: "client_secret",
+            });
         }
         (_, _, None, Some(_)) => {
-            return Err(AuthError::HalfOAuth { host: host_name, present: "client_secret", missing: "client_id" });
+            return Err(AuthError::HalfOAuth {
+                host: host_name,
+                present: "client_secret",
+                missing: "client_id",
+            });
         }
-        _ => return Err(AuthError::NoCredentials { host: host_name, origin: source }),
+        _ => {
+            return Err(AuthError::NoCredentials {
+                host: host_name,
+                origin: source,
+            });
+        }
     };
-    Ok(WorkspaceAuth { host, profile: profile_used, credentials })
+    Ok(WorkspaceAuth {
+        host,
+        profile: profile_used,
+        credentials,
+    })
 }
 
 fn apply_section(attrs: &mut Attrs, section: &BTreeMap<String, String>) {
@@ -280,7 +318,10 @@ fn read_token(path: &Path) -> Result<String, AuthError> {
     } else {
         std::fs::read_to_string(path)
     }
-    .map_err(|source| AuthError::TokenFile { path: path.into(), source })?;
+    .map_err(|source| AuthError::TokenFile {
+        path: path.into(),
+        source,
+    })?;
     let token = text.trim().to_owned();
     if token.is_empty() {
         return Err(AuthError::EmptyToken { path: path.into() });
@@ -292,8 +333,11 @@ fn read_token(path: &Path) -> Result<String, AuthError> {
 /// slash, no default port.
 pub fn normalize_host(text: &str) -> Result<Url, AuthError> {
     let trimmed = text.trim().trim_end_matches('/');
-    let with_scheme =
-        if trimmed.contains("://") { trimmed.to_owned() } else { format!("https://{trimmed}") };
+    let with_scheme = if trimmed.contains("://") {
+        trimmed.to_owned()
+    } else {
+        format!("https://{trimmed}")
+    };
     let mut url = Url::parse(&with_scheme).map_err(|_| AuthError::BadHost(text.to_owned()))?;
     if url.host_str().is_none() || !matches!(url.scheme(), "http" | "https") {
         return Err(AuthError::BadHost(text.to_owned()));
@@ -317,7 +361,10 @@ mod tests {
     use super::*;
 
     fn env_of(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> + use<> {
-        let map: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |k| map.get(k).cloned()
     }
 
@@ -330,7 +377,10 @@ mod tests {
     #[test]
     fn environment_wins_over_the_default_profile_and_skips_the_file() {
         let home = home_with("[DEFAULT]\nhost = https://file\ntoken = filetoken\n");
-        let env = env_of(&[("DATABRICKS_HOST", "env.example.com"), ("DATABRICKS_TOKEN", "envtoken")]);
+        let env = env_of(&[
+            ("DATABRICKS_HOST", "env.example.com"),
+            ("DATABRICKS_TOKEN", "envtoken"),
+        ]);
         let ws = resolve(&AuthInputs::default(), &env, Some(home.path())).unwrap();
         assert_eq!(ws.host.as_str(), "https://env.example.com/");
         assert!(matches!(&ws.credentials, Credentials::Pat(t) if t.expose_secret() == "envtoken"));
@@ -348,7 +398,11 @@ mod tests {
     #[test]
     fn flags_beat_environment_and_named_profile_fills_the_rest() {
         let home = home_with("[dr]\nhost = https://dr\nclient_id = abc\nclient_secret = s3cr3t\n");
-        let inputs = AuthInputs { profile: Some("dr".into()), host: Some("https://flag".into()), ..Default::default() };
+        let inputs = AuthInputs {
+            profile: Some("dr".into()),
+            host: Some("https://flag".into()),
+            ..Default::default()
+        };
         let ws = resolve(&inputs, &env_of(&[]), Some(home.path())).unwrap();
         assert_eq!(ws.host.as_str(), "https://flag/");
         assert_eq!(ws.credentials.kind(), "oauth-m2m");
@@ -357,20 +411,40 @@ mod tests {
 
     #[test]
     fn missing_host_and_credentials_say_what_to_set() {
-        let err = resolve(&AuthInputs::default(), &env_of(&[]), Some(Path::new("/nonexistent"))).unwrap_err();
+        let err = resolve(
+            &AuthInputs::default(),
+            &env_of(&[]),
+            Some(Path::new("/nonexistent")),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("set `DATABRICKS_HOST`"), "{err}");
-        let err = resolve(&AuthInputs::default(), &env_of(&[("DATABRICKS_HOST", "h")]), Some(Path::new("/none")))
-            .unwrap_err();
+        let err = resolve(
+            &AuthInputs::default(),
+            &env_of(&[("DATABRICKS_HOST", "h")]),
+            Some(Path::new("/none")),
+        )
+        .unwrap_err();
         assert!(err.to_string().contains("set `DATABRICKS_TOKEN`"), "{err}");
-        let inputs = AuthInputs { profile: Some("nope".into()), ..Default::default() };
+        let inputs = AuthInputs {
+            profile: Some("nope".into()),
+            ..Default::default()
+        };
         let home = home_with("[DEFAULT]\n");
         let err = resolve(&inputs, &env_of(&[]), Some(home.path())).unwrap_err();
-        assert!(err.to_string().starts_with("profile `nope` not found"), "{err}");
+        assert!(
+            err.to_string().starts_with("profile `nope` not found"),
+            "{err}"
+        );
     }
 
     #[test]
     fn token_and_client_secret_together_are_ambiguous_unless_auth_type_says() {
-        let vars = [("DATABRICKS_HOST", "h"), ("DATABRICKS_TOKEN", "t"), ("DATABRICKS_CLIENT_ID", "c"), ("DATABRICKS_CLIENT_SECRET", "s")];
+        let vars = [
+            ("DATABRICKS_HOST", "h"),
+            ("DATABRICKS_TOKEN", "t"),
+            ("DATABRICKS_CLIENT_ID", "c"),
+            ("DATABRICKS_CLIENT_SECRET", "s"),
+        ];
         let err = resolve(&AuthInputs::default(), &env_of(&vars), None).unwrap_err();
         assert!(matches!(err, AuthError::Ambiguous { .. }));
         let mut with_type = vars.to_vec();
@@ -384,16 +458,29 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("tok");
         std::fs::write(&path, "dapiXYZ\n").unwrap();
-        let inputs = AuthInputs { host: Some("h".into()), token_file: Some(path), ..Default::default() };
+        let inputs = AuthInputs {
+            host: Some("h".into()),
+            token_file: Some(path),
+            ..Default::default()
+        };
         let ws = resolve(&inputs, &env_of(&[]), None).unwrap();
         assert!(matches!(&ws.credentials, Credentials::Pat(t) if t.expose_secret() == "dapiXYZ"));
     }
 
     #[test]
     fn hosts_are_normalized_and_lose_credentials() {
-        assert_eq!(normalize_host("x.cloud.databricks.com/").unwrap().as_str(), "https://x.cloud.databricks.com/");
-        assert_eq!(normalize_host("http://127.0.0.1:8080").unwrap().as_str(), "http://127.0.0.1:8080/");
-        assert_eq!(normalize_host("https://u:p@h").unwrap().as_str(), "https://h/");
+        assert_eq!(
+            normalize_host("x.cloud.databricks.com/").unwrap().as_str(),
+            "https://x.cloud.databricks.com/"
+        );
+        assert_eq!(
+            normalize_host("http://127.0.0.1:8080").unwrap().as_str(),
+            "http://127.0.0.1:8080/"
+        );
+        assert_eq!(
+            normalize_host("https://u:p@h").unwrap().as_str(),
+            "https://h/"
+        );
         assert!(normalize_host("ftp://h").is_err());
     }
 }

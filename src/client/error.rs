@@ -72,7 +72,10 @@ impl ApiError {
 
     /// True when the credentials were refused (401) or lack rights everywhere (403 on `/Me`-like calls).
     pub fn is_unauthenticated(&self) -> bool {
-        matches!(self, ApiError::Http { status: 401, .. } | ApiError::Auth { .. })
+        matches!(
+            self,
+            ApiError::Http { status: 401, .. } | ApiError::Auth { .. }
+        )
     }
 
     /// True for a 404 / `RESOURCE_DOES_NOT_EXIST`, or the 400 "does not exist"
@@ -80,8 +83,14 @@ impl ApiError {
     pub fn is_not_found(&self) -> bool {
         match self {
             ApiError::Http { status: 404, .. } => true,
-            ApiError::Http { status: 400, code, message, .. } => {
-                code.as_deref() == Some("RESOURCE_DOES_NOT_EXIST") || message.contains("does not exist")
+            ApiError::Http {
+                status: 400,
+                code,
+                message,
+                ..
+            } => {
+                code.as_deref() == Some("RESOURCE_DOES_NOT_EXIST")
+                    || message.contains("does not exist")
             }
             _ => false,
         }
@@ -95,7 +104,11 @@ impl ApiError {
                 error_code: code.clone(),
                 message: self.to_string(),
             },
-            _ => Incomplete { http_status: None, error_code: None, message: self.to_string() },
+            _ => Incomplete {
+                http_status: None,
+                error_code: None,
+                message: self.to_string(),
+            },
         }
     }
 }

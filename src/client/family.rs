@@ -64,7 +64,11 @@ impl Family {
         } else if rest.starts_with("jobs/") {
             Family::Jobs
         } else if rest.starts_with("permissions/") {
-            if method.eq_ignore_ascii_case("GET") { Family::PermissionsRead } else { Family::PermissionsWrite }
+            if method.eq_ignore_ascii_case("GET") {
+                Family::PermissionsRead
+            } else {
+                Family::PermissionsWrite
+            }
         } else if rest.starts_with("workspace/list") || rest.starts_with("workspace/get-status") {
             Family::WorkspaceList
         } else if rest.starts_with("workspace/export") {
@@ -122,12 +126,15 @@ impl FromStr for Family {
     type Err = String;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Family::ALL.into_iter().find(|f| f.name() == s).ok_or_else(|| {
-            format!(
-                "unknown endpoint family `{s}` (expected one of: {})",
-                Family::ALL.map(Family::name).join(", ")
-            )
-        })
+        Family::ALL
+            .into_iter()
+            .find(|f| f.name() == s)
+            .ok_or_else(|| {
+                format!(
+                    "unknown endpoint family `{s}` (expected one of: {})",
+                    Family::ALL.map(Family::name).join(", ")
+                )
+            })
     }
 }
 
@@ -137,7 +144,12 @@ pub struct RateLimits(pub BTreeMap<Family, Option<f64>>);
 
 impl Default for RateLimits {
     fn default() -> Self {
-        RateLimits(Family::ALL.into_iter().map(|f| (f, Some(f.default_rate()))).collect())
+        RateLimits(
+            Family::ALL
+                .into_iter()
+                .map(|f| (f, Some(f.default_rate())))
+                .collect(),
+        )
     }
 }
 
@@ -171,11 +183,16 @@ const BURST: u32 = 4;
 
 impl Limiter {
     pub(crate) fn new(rate: Option<f64>) -> Self {
-        let base_interval =
-            rate.filter(|r| *r > 0.0 && r.is_finite()).map(|r| Duration::from_secs_f64(1.0 / r));
+        let base_interval = rate
+            .filter(|r| *r > 0.0 && r.is_finite())
+            .map(|r| Duration::from_secs_f64(1.0 / r));
         Limiter {
             base_interval,
-            state: Mutex::new(LimiterState { next: Instant::now(), slowdown: 1.0, paused_until: None }),
+            state: Mutex::new(LimiterState {
+                next: Instant::now(),
+                slowdown: 1.0,
+                paused_until: None,
+            }),
         }
     }
 
@@ -232,15 +249,30 @@ mod tests {
 
     #[test]
     fn families_by_path() {
-        assert_eq!(Family::of("GET", "/api/2.0/preview/scim/v2/Users"), Family::Scim);
+        assert_eq!(
+            Family::of("GET", "/api/2.0/preview/scim/v2/Users"),
+            Family::Scim
+        );
         assert_eq!(Family::of("GET", "/api/2.2/jobs/list"), Family::Jobs);
         assert_eq!(Family::of("GET", "/api/2.2/jobs/runs/get"), Family::JobRuns);
-        assert_eq!(Family::of("GET", "/api/2.0/permissions/jobs/1"), Family::PermissionsRead);
-        assert_eq!(Family::of("PUT", "/api/2.0/permissions/jobs/1"), Family::PermissionsWrite);
-        assert_eq!(Family::of("GET", "/api/2.0/workspace/list"), Family::WorkspaceList);
+        assert_eq!(
+            Family::of("GET", "/api/2.0/permissions/jobs/1"),
+            Family::PermissionsRead
+        );
+        assert_eq!(
+            Family::of("PUT", "/api/2.0/permissions/jobs/1"),
+            Family::PermissionsWrite
+        );
+        assert_eq!(
+            Family::of("GET", "/api/2.0/workspace/list"),
+            Family::WorkspaceList
+        );
         assert_eq!(Family::of("GET", "/api/2.0/secrets/list"), Family::Secrets);
         assert_eq!(Family::of("GET", "/api/2.1/clusters/list"), Family::Other);
-        assert_eq!(Family::of("GET", "/api/2.1/unity-catalog/permissions/table/a.b.c"), Family::Other);
+        assert_eq!(
+            Family::of("GET", "/api/2.1/unity-catalog/permissions/table/a.b.c"),
+            Family::Other
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -251,7 +283,10 @@ mod tests {
             limiter.acquire().await;
         }
         let took = start.elapsed();
-        assert!(took >= Duration::from_millis(1000) && took < Duration::from_millis(1400), "{took:?}");
+        assert!(
+            took >= Duration::from_millis(1000) && took < Duration::from_millis(1400),
+            "{took:?}"
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -105,8 +105,15 @@ impl Client {
                 path: "-".into(),
                 message: format!("cannot build the HTTP client: {e}"),
             })?;
-        let limiters =
-            Family::ALL.into_iter().map(|f| (f, Limiter::new(config.rate_limits.0.get(&f).copied().flatten()))).collect();
+        let limiters = Family::ALL
+            .into_iter()
+            .map(|f| {
+                (
+                    f,
+                    Limiter::new(config.rate_limits.0.get(&f).copied().flatten()),
+                )
+            })
+            .collect();
         Ok(Client {
             inner: Arc::new(Inner {
                 http,
@@ -166,7 +173,12 @@ impl Client {
         loop {
             limiter.acquire().await;
             let result = {
-                let _permit = self.inner.inflight.acquire().await.expect("semaphore is never closed");
+                let _permit = self
+                    .inner
+                    .inflight
+                    .acquire()
+                    .await
+                    .expect("semaphore is never closed");
                 self.attempt(&method, path, query, body).await
             };
             let failed = match result {
@@ -178,7 +190,10 @@ impl Client {
             };
             if failed.throttled {
                 self.inner.throttled.fetch_add(1, Ordering::Relaxed);
-                let pause = failed.retry_after.unwrap_or_else(|| self.backoff(attempt)).min(config.backoff_max);
+                let pause = failed
+                    .retry_after
+                    .unwrap_or_else(|| self.backoff(attempt))
+                    .min(config.backoff_max);
                 limiter.throttled(Some(pause));
             }
             if !failed.retry || attempt >= config.max_attempts {
@@ -187,7 +202,10 @@ impl Client {
             self.inner.retries.fetch_add(1, Ordering::Relaxed);
             tracing::debug!(%family, attempt, error = %failed.error, "retrying");
             if !failed.throttled {
-                let wait = failed.retry_after.unwrap_or_else(|| self.backoff(attempt)).min(config.backoff_max);
+                let wait = failed
+                    .retry_after
+                    .unwrap_or_else(|| self.backoff(attempt))
+                    .min(config.backoff_max);
                 tokio::time::sleep(wait).await;
             }
             attempt += 1;
@@ -198,7 +216,10 @@ impl Client {
     /// many parallel requests spread out instead of arriving together.
     fn backoff(&self, attempt: u32) -> Duration {
         let config = &self.inner.config;
-        let step = config.backoff_base.saturating_mul(1 << (attempt - 1).min(16)).min(config.backoff_max);
+        let step = config
+            .backoff_base
+            .saturating_mul(1 << (attempt - 1).min(16))
+            .min(config.backoff_max);
         let jitter = rand::thread_rng().gen_range(0.0..=0.5);
         step.mul_f64(0.5 + jitter)
     }
@@ -211,7 +232,11 @@ impl Client {
         body: Option<&Value>,
     ) -> Result<Value, Failed> {
         let transport = |message: String| Failed {
-            error: ApiError::Transport { method: method.to_string(), path: path.to_owned(), message },
+            error: ApiError::Transport {
+                method: method.to_string(),
+                path: path.to_owned(),
+                message,
+            },
             retry: true,
             retry_after: None,
             throttled: false,
@@ -219,14 +244,20 @@ impl Client {
         let mut url = self.inner.base.clone();
         url.set_path(path);
         if !query.is_empty() {
-            url.query_pairs_mut().extend_pairs(query.iter().map(|(k, v)| (k, v.as_str())));
+            url.query_pairs_mut()
+                .extend_pairs(query.iter().map(|(k, v)| (k, v.as_str())));
         }
-        let token = self.inner.tokens.bearer(&self.inner.http).await.map_err(|error| Failed {
-            error,
-            retry: false,
-            retry_after: None,
-            throttled: false,
-        })?;
+        let token = self
+            .inner
+            .tokens
+            .bearer(&self.inner.http)
+            .await
+            .map_err(|error| Failed {
+                error,
+                retry: false,
+                retry_after: None,
+                throttled: false,
+            })?;
         let mut request = self
             .inner
             .http
@@ -244,7 +275,10 @@ impl Client {
             .get(header::RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
-        let bytes = response.bytes().await.map_err(|e| transport(format!("the answer was cut off: {}", describe(&e))))?;
+        let bytes = response
+            .bytes()
+            .await
+            .map_err(|e| transport(format!("the answer was cut off: {}", describe(&e))))?;
         if status.is_success() {
             if bytes.iter().all(u8::is_ascii_whitespace) {
                 return Ok(Value::Object(Default::default()));
@@ -266,7 +300,10 @@ impl Client {
         }
         let (code, message) = error_body(&bytes, status);
         let throttled = status == StatusCode::TOO_MANY_REQUESTS
-            || matches!(code.as_deref(), Some("REQUEST_LIMIT_EXCEEDED" | "RESOURCE_EXHAUSTED"));
+            || matches!(
+                code.as_deref(),
+                Some("REQUEST_LIMIT_EXCEEDED" | "RESOURCE_EXHAUSTED")
+            );
         let retry = throttled || matches!(status.as_u16(), 500 | 502 | 503 | 504);
         Err(Failed {
             error: ApiError::Http {
@@ -290,10 +327,14 @@ fn parse_retry_after(value: &str) -> Option<Duration> {
         return Some(Duration::from_secs(secs));
     }
     if let Ok(secs) = value.parse::<f64>() {
-        return (secs.is_finite() && secs >= 0.0).then(|| Duration::from_secs_f64(secs.min(3600.0)));
+        return (secs.is_finite() && secs >= 0.0)
+            .then(|| Duration::from_secs_f64(secs.min(3600.0)));
     }
     let when = httpdate::parse_http_date(value).ok()?;
-    Some(when.duration_since(std::time::SystemTime::now()).unwrap_or_default())
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or_default(),
+    )
 }
 
 /// The API's `error_code` and `message` from any of the shapes it sends.
@@ -312,12 +353,18 @@ fn error_body(bytes: &[u8], status: StatusCode) -> (Option<String>, String) {
         }
     }
     let reason = status.canonical_reason().unwrap_or("error").to_owned();
-    if bytes.is_empty() { (None, reason) } else { (None, format!("{reason}; body starts `{}`", excerpt(bytes))) }
+    if bytes.is_empty() {
+        (None, reason)
+    } else {
+        (None, format!("{reason}; body starts `{}`", excerpt(bytes)))
+    }
 }
 
 fn excerpt(bytes: &[u8]) -> String {
     let text = String::from_utf8_lossy(&bytes[..bytes.len().min(120)]);
-    text.chars().map(|c| if c.is_control() { ' ' } else { c }).collect()
+    text.chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .collect()
 }
 
 /// reqwest's message, with the kind of failure first and no URL (the path is already in our error).
@@ -335,7 +382,11 @@ fn describe(e: &reqwest::Error) -> String {
         detail = s.to_string();
         source = s.source();
     }
-    if detail.is_empty() { kind.to_owned() } else { format!("{kind}: {detail}") }
+    if detail.is_empty() {
+        kind.to_owned()
+    } else {
+        format!("{kind}: {detail}")
+    }
 }
 
 #[cfg(test)]
@@ -346,7 +397,10 @@ mod tests {
     fn retry_after_as_seconds_fraction_or_date() {
         assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
         assert_eq!(parse_retry_after("0.5"), Some(Duration::from_millis(500)));
-        assert_eq!(parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after("soon"), None);
     }
 
@@ -354,11 +408,20 @@ mod tests {
     fn error_bodies_of_every_shape() {
         let s = StatusCode::NOT_FOUND;
         assert_eq!(
-            error_body(br#"{"error_code":"RESOURCE_DOES_NOT_EXIST","message":"no job"}"#, s),
+            error_body(
+                br#"{"error_code":"RESOURCE_DOES_NOT_EXIST","message":"no job"}"#,
+                s
+            ),
             (Some("RESOURCE_DOES_NOT_EXIST".into()), "no job".into())
         );
-        assert_eq!(error_body(br#"{"detail":"no user","status":"404"}"#, s), (Some("SCIM_404".into()), "no user".into()));
+        assert_eq!(
+            error_body(br#"{"detail":"no user","status":"404"}"#, s),
+            (Some("SCIM_404".into()), "no user".into())
+        );
         assert_eq!(error_body(b"", s), (None, "Not Found".into()));
-        assert_eq!(error_body(b"<html>", s).1, "Not Found; body starts `<html>`");
+        assert_eq!(
+            error_body(b"<html>", s).1,
+            "Not Found; body starts `<html>`"
+        );
     }
 }

@@ -23,7 +23,11 @@ pub struct TokenPaging {
 impl TokenPaging {
     /// The common scheme: `page_token` in, `next_page_token` out.
     pub const fn page_token(items: &'static str) -> Self {
-        TokenPaging { items, request_param: "page_token", response_field: "next_page_token" }
+        TokenPaging {
+            items,
+            request_param: "page_token",
+            response_field: "next_page_token",
+        }
     }
 }
 
@@ -51,21 +55,32 @@ impl Client {
             match page.get(paging.response_field).and_then(Value::as_str) {
                 Some(next) if !next.is_empty() => {
                     if !seen.insert(next.to_owned()) {
-                        return Err(endless(path, format!("the server repeated page token `{}`", short(next))));
+                        return Err(endless(
+                            path,
+                            format!("the server repeated page token `{}`", short(next)),
+                        ));
                     }
                     token = Some(next.to_owned());
                 }
                 _ => return Ok(items),
             }
         }
-        Err(endless(path, format!("more than {} pages", self.config().max_pages)))
+        Err(endless(
+            path,
+            format!("more than {} pages", self.config().max_pages),
+        ))
     }
 
     /// Lists a SCIM endpoint with `startIndex`/`count`.
     ///
     /// Stops at an empty page or once `totalResults` items arrived; items are
     /// de-duplicated by `id`, as the SDKs do, since SCIM pages can overlap.
-    pub async fn list_scim(&self, path: &str, query: &[(&str, String)], count: usize) -> Result<Vec<Value>, ApiError> {
+    pub async fn list_scim(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        count: usize,
+    ) -> Result<Vec<Value>, ApiError> {
         let mut items = Vec::new();
         let mut ids = HashSet::new();
         let mut start = 1usize;
@@ -91,12 +106,18 @@ impl Client {
                     return Ok(items);
                 }
                 if start as u64 > total {
-                    return Err(endless(path, format!("pages continue past totalResults {total}")));
+                    return Err(endless(
+                        path,
+                        format!("pages continue past totalResults {total}"),
+                    ));
                 }
             }
             start += got;
         }
-        Err(endless(path, format!("more than {} pages", self.config().max_pages)))
+        Err(endless(
+            path,
+            format!("more than {} pages", self.config().max_pages),
+        ))
     }
 }
 
@@ -115,7 +136,10 @@ pub fn take_array(page: &mut Value, field: &str, path: &str) -> Result<Vec<Value
 }
 
 fn endless(path: &str, reason: String) -> ApiError {
-    ApiError::Pagination { path: path.to_owned(), reason }
+    ApiError::Pagination {
+        path: path.to_owned(),
+        reason,
+    }
 }
 
 fn short(text: &str) -> String {

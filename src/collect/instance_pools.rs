@@ -12,6 +12,8 @@ pub(crate) async fn collect(cx: &Cx) -> RawKind {
 }
 
 async fn list(cx: &Cx) -> Result<Vec<serde_json::Value>, ApiError> {
-    let mut page = cx.get(Kind::InstancePools, "/api/2.0/instance-pools/list", &[]).await?;
+    let mut page = cx
+        .get(Kind::InstancePools, "/api/2.0/instance-pools/list", &[])
+        .await?;
     crate::client::take_array(&mut page, "instance_pools", "/api/2.0/instance-pools/list")
 }

@@ -63,14 +63,20 @@ impl Journal {
     /// Opens the journal at `path`: with `resume`, reads what is there and
     /// appends; without, starts it afresh.
     pub fn open(path: &Path, host: &str, resume: bool) -> Result<Self, JournalError> {
-        let io = |source| JournalError::Io { path: path.into(), source };
+        let io = |source| JournalError::Io {
+            path: path.into(),
+            source,
+        };
         let mut done = HashMap::new();
         let mut valid_len = 0u64;
         if resume && path.exists() {
             let reader = BufReader::new(File::open(path).map_err(io)?);
             let mut lines = reader.split(b'\n');
-            let header: Option<Header> =
-                lines.next().transpose().map_err(io)?.and_then(|l| serde_json::from_slice(&l).ok());
+            let header: Option<Header> = lines
+                .next()
+                .transpose()
+                .map_err(io)?
+                .and_then(|l| serde_json::from_slice(&l).ok());
             match header {
                 Some(h) if h.host != host => {
                     return Err(JournalError::OtherWorkspace {
@@ -80,7 +86,11 @@ impl Journal {
                     });
                 }
                 Some(_) => {
-                    valid_len = std::fs::read(path).map_err(io)?.iter().position(|b| *b == b'\n').map_or(0, |p| p as u64 + 1);
+                    valid_len = std::fs::read(path)
+                        .map_err(io)?
+                        .iter()
+                        .position(|b| *b == b'\n')
+                        .map_or(0, |p| p as u64 + 1);
                     for line in lines {
                         let line = line.map_err(io)?;
                         // A kill can cut the last line short; it is simply fetched again.
@@ -105,8 +115,14 @@ impl Journal {
             file
         } else {
             let mut file = File::create(path).map_err(io)?;
-            let header = serde_json::to_vec(&Header { journal: 1, host: host.into() }).map_err(|e| io(e.into()))?;
-            file.write_all(&header).and_then(|()| file.write_all(b"\n")).map_err(io)?;
+            let header = serde_json::to_vec(&Header {
+                journal: 1,
+                host: host.into(),
+            })
+            .map_err(|e| io(e.into()))?;
+            file.write_all(&header)
+                .and_then(|()| file.write_all(b"\n"))
+                .map_err(io)?;
             file
         };
         Ok(Journal {
@@ -127,14 +143,21 @@ impl Journal {
 
     /// The recorded answer of a unit, if it was done before.
     pub fn get(&self, unit: &str) -> Option<Value> {
-        self.done.lock().unwrap_or_else(|e| e.into_inner()).get(unit).cloned()
+        self.done
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(unit)
+            .cloned()
     }
 
     /// Records a finished unit. A journal write failure only costs resumability,
     /// so it is logged, not fatal.
     pub fn record(&self, unit: &str, value: &Value) {
         if let Some((path, file)) = &self.file {
-            let entry = Entry { unit: unit.to_owned(), value: value.clone() };
+            let entry = Entry {
+                unit: unit.to_owned(),
+                value: value.clone(),
+            };
             let mut file = file.lock().unwrap_or_else(|e| e.into_inner());
             let result = serde_json::to_writer(&mut *file, &entry)
                 .map_err(std::io::Error::from)
@@ -179,7 +202,10 @@ mod tests {
         drop(j);
         let j = Journal::open(&path, "h", true).unwrap();
         assert_eq!(j.len(), 3);
-        assert!(matches!(Journal::open(&path, "other", true), Err(JournalError::OtherWorkspace { .. })));
+        assert!(matches!(
+            Journal::open(&path, "other", true),
+            Err(JournalError::OtherWorkspace { .. })
+        ));
         let fresh = Journal::open(&path, "h", false).unwrap();
         assert!(fresh.is_empty());
     }

@@ -56,12 +56,18 @@ pub struct RawKind {
 impl RawKind {
     /// A complete capture.
     pub fn complete(objects: Vec<Value>) -> Self {
-        RawKind { objects, error: None }
+        RawKind {
+            objects,
+            error: None,
+        }
     }
 
     /// A capture that failed before anything was read.
     pub fn failed(error: ApiError) -> Self {
-        RawKind { objects: Vec::new(), error: Some(error) }
+        RawKind {
+            objects: Vec::new(),
+            error: Some(error),
+        }
     }
 
     /// True when no error stopped the capture.
@@ -99,7 +105,11 @@ pub struct CollectOptions {
 
 impl Default for CollectOptions {
     fn default() -> Self {
-        CollectOptions { kinds: Kind::ALL.to_vec(), workspace_root: "/".into(), content_hash: false }
+        CollectOptions {
+            kinds: Kind::ALL.to_vec(),
+            workspace_root: "/".into(),
+            content_hash: false,
+        }
     }
 }
 
@@ -152,7 +162,9 @@ impl Cx {
             let cell = &self.inner.cells[&kind];
             cell.get_or_init(|| async {
                 let raw = collect_kind(kind, self).await;
-                self.inner.observer.kind_done(kind, raw.objects.len(), raw.is_complete());
+                self.inner
+                    .observer
+                    .kind_done(kind, raw.objects.len(), raw.is_complete());
                 Arc::new(raw)
             })
             .await
@@ -174,7 +186,12 @@ impl Cx {
     }
 
     /// Runs one unit of work for `kind`, or returns its answer from the journal.
-    pub(crate) async fn unit<F, Fut>(&self, kind: Kind, name: String, fetch: F) -> Result<Value, ApiError>
+    pub(crate) async fn unit<F, Fut>(
+        &self,
+        kind: Kind,
+        name: String,
+        fetch: F,
+    ) -> Result<Value, ApiError>
     where
         F: FnOnce() -> Fut,
         Fut: Future<Output = Result<Value, ApiError>>,
@@ -190,9 +207,15 @@ impl Cx {
     }
 
     /// `GET` as one journaled unit.
-    pub(crate) async fn get(&self, kind: Kind, path: &str, query: &[(&str, String)]) -> Result<Value, ApiError> {
+    pub(crate) async fn get(
+        &self,
+        kind: Kind,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Value, ApiError> {
         let name = unit_name(path, query);
-        self.unit(kind, name, || self.client().get(path, query)).await
+        self.unit(kind, name, || self.client().get(path, query))
+            .await
     }
 }
 
@@ -226,9 +249,20 @@ pub async fn collect(
     wanted.sort();
     let cells = wanted.iter().map(|k| (*k, OnceCell::new())).collect();
     let requested = options.kinds.clone();
-    let cx = Cx { inner: Arc::new(CxInner { client, options, journal, observer, cells }) };
+    let cx = Cx {
+        inner: Arc::new(CxInner {
+            client,
+            options,
+            journal,
+            observer,
+            cells,
+        }),
+    };
     let raws = futures::future::join_all(wanted.iter().map(|k| cx.raw(*k))).await;
-    RawWorkspace { requested, kinds: wanted.into_iter().zip(raws).collect() }
+    RawWorkspace {
+        requested,
+        kinds: wanted.into_iter().zip(raws).collect(),
+    }
 }
 
 /// Dispatches to the collector of one kind: the registry line of each kind.
@@ -271,7 +305,9 @@ where
     Fut: Future<Output = Result<Option<T>, ApiError>>,
 {
     use futures::StreamExt;
-    let mut stream = futures::stream::iter(items).map(fetch).buffer_unordered(cx.fan_out());
+    let mut stream = futures::stream::iter(items)
+        .map(fetch)
+        .buffer_unordered(cx.fan_out());
     let mut out = Vec::new();
     let mut first_error = None;
     while let Some(result) = stream.next().await {
@@ -297,16 +333,31 @@ impl Cx {
     ) -> Result<Vec<Value>, ApiError> {
         let name = format!("{}#all", unit_name(path, query));
         let value = self
-            .unit(kind, name, || async { self.client().list_pages(path, query, paging).await.map(Value::Array) })
+            .unit(kind, name, || async {
+                self.client()
+                    .list_pages(path, query, paging)
+                    .await
+                    .map(Value::Array)
+            })
             .await?;
         Ok(into_vec(value))
     }
 
     /// A whole SCIM listing as one journaled unit.
-    pub(crate) async fn list_scim(&self, kind: Kind, path: &str, query: &[(&str, String)]) -> Result<Vec<Value>, ApiError> {
+    pub(crate) async fn list_scim(
+        &self,
+        kind: Kind,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Vec<Value>, ApiError> {
         let name = format!("{}#all", unit_name(path, query));
         let value = self
-            .unit(kind, name, || async { self.client().list_scim(path, query, 10_000).await.map(Value::Array) })
+            .unit(kind, name, || async {
+                self.client()
+                    .list_scim(path, query, 10_000)
+                    .await
+                    .map(Value::Array)
+            })
             .await?;
         Ok(into_vec(value))
     }

@@ -82,7 +82,8 @@ mod tests {
 
     #[test]
     fn keys_are_sorted_and_empties_dropped() {
-        let mut v: Value = serde_json::from_str(r#"{"b":1,"a":{"z":null,"y":[]},"c":[{}, 2]}"#).unwrap();
+        let mut v: Value =
+            serde_json::from_str(r#"{"b":1,"a":{"z":null,"y":[]},"c":[{}, 2]}"#).unwrap();
         canonicalize(&mut v);
         assert_eq!(canonical_json(&v), r#"{"b":1,"c":[{},2]}"#);
         let once = v.clone();
@@ -94,6 +95,9 @@ mod tests {
     fn sorting_by_key_then_text() {
         let mut v = json!({"acl": [{"p": "b"}, {"p": "a", "x": 2}, {"p": "a", "x": 1}]});
         sort_array_by(&mut v, "acl", "p");
-        assert_eq!(v, json!({"acl": [{"p": "a", "x": 1}, {"p": "a", "x": 2}, {"p": "b"}]}));
+        assert_eq!(
+            v,
+            json!({"acl": [{"p": "a", "x": 1}, {"p": "a", "x": 2}, {"p": "b"}]})
+        );
     }
 }

@@ -9,7 +9,13 @@ use super::canon::{drop_fields, sort_array};
 use super::{Draft, Resolver, str_field};
 
 /// Server-set or per-workspace fields that never mean drift.
-const VOLATILE: &[&str] = &["instance_pool_id", "default_tags", "stats", "status", "state"];
+const VOLATILE: &[&str] = &[
+    "instance_pool_id",
+    "default_tags",
+    "stats",
+    "status",
+    "state",
+];
 
 pub(crate) fn normalize(objects: &[Value], _r: &Resolver) -> Vec<Draft> {
     objects

@@ -22,7 +22,11 @@ const ID_FIELDS: &[(Kind, &str, &str)] = &[
     (Kind::ServicePrincipals, "id", "applicationId"),
     (Kind::Groups, "id", "displayName"),
     (Kind::Clusters, "cluster_id", "cluster_name"),
-    (Kind::InstancePools, "instance_pool_id", "instance_pool_name"),
+    (
+        Kind::InstancePools,
+        "instance_pool_id",
+        "instance_pool_name",
+    ),
     (Kind::ClusterPolicies, "policy_id", "name"),
     (Kind::WorkspaceObjects, "object_id", "path"),
     (Kind::Repos, "id", "path"),
@@ -53,7 +57,10 @@ impl Resolver {
 
     /// Adds one id → key pair (tests and fixtures build resolvers by hand).
     pub fn insert(&mut self, kind: Kind, id: impl Into<String>, key: impl Into<String>) {
-        self.maps.entry(kind).or_default().insert(id.into(), key.into());
+        self.maps
+            .entry(kind)
+            .or_default()
+            .insert(id.into(), key.into());
     }
 
     /// The natural key of the object of `kind` with this id.
@@ -63,14 +70,30 @@ impl Resolver {
 
     /// Replaces an id by the referenced object's natural key and records the
     /// reference; an id that does not resolve becomes `{"unresolved_id": id}`.
-    pub fn reference(&self, field: impl Into<String>, kind: Kind, id: &str, refs: &mut Vec<Reference>) -> Value {
+    pub fn reference(
+        &self,
+        field: impl Into<String>,
+        kind: Kind,
+        id: &str,
+        refs: &mut Vec<Reference>,
+    ) -> Value {
         match self.key_of(kind, id) {
             Some(key) => {
-                refs.push(Reference { field: field.into(), kind, key: Some(key.to_owned()), unresolved_id: None });
+                refs.push(Reference {
+                    field: field.into(),
+                    kind,
+                    key: Some(key.to_owned()),
+                    unresolved_id: None,
+                });
                 Value::String(key.to_owned())
             }
             None => {
-                refs.push(Reference { field: field.into(), kind, key: None, unresolved_id: Some(id.to_owned()) });
+                refs.push(Reference {
+                    field: field.into(),
+                    kind,
+                    key: None,
+                    unresolved_id: Some(id.to_owned()),
+                });
                 json!({ "unresolved_id": id })
             }
         }
@@ -78,6 +101,11 @@ impl Resolver {
 
     /// Records a reference that is already a natural key (a notebook path, a secret scope name).
     pub fn named(field: impl Into<String>, kind: Kind, key: &str, refs: &mut Vec<Reference>) {
-        refs.push(Reference { field: field.into(), kind, key: Some(key.to_owned()), unresolved_id: None });
+        refs.push(Reference {
+            field: field.into(),
+            kind,
+            key: Some(key.to_owned()),
+            unresolved_id: None,
+        });
     }
 }

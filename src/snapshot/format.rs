@@ -189,6 +189,10 @@ impl KindSnapshot {
             }
             i = j;
         }
-        KindSnapshot { status, count: records.len(), records }
+        KindSnapshot {
+            status,
+            count: records.len(),
+            records,
+        }
     }
 }

@@ -24,9 +24,17 @@ pub fn write_snapshot(snapshot: &Snapshot, out: &mut dyn Write) -> io::Result<()
         }
         write!(out, "\n    \"{}\": {{\n      \"status\": ", kind.name())?;
         serde_json::to_writer(&mut *out, &section.status)?;
-        write!(out, ",\n      \"count\": {},\n      \"records\": [", section.records.len())?;
+        write!(
+            out,
+            ",\n      \"count\": {},\n      \"records\": [",
+            section.records.len()
+        )?;
         for (i, record) in section.records.iter().enumerate() {
-            out.write_all(if i == 0 { b"\n        " } else { b",\n        " })?;
+            out.write_all(if i == 0 {
+                b"\n        "
+            } else {
+                b",\n        "
+            })?;
             serde_json::to_writer(&mut *out, record)?;
         }
         if section.records.is_empty() {
@@ -90,7 +98,10 @@ pub enum ReadError {
 
 /// Reads a snapshot file.
 pub fn read_snapshot(path: &Path) -> Result<Snapshot, ReadError> {
-    let bytes = std::fs::read(path).map_err(|source| ReadError::Io { path: path.into(), source })?;
+    let bytes = std::fs::read(path).map_err(|source| ReadError::Io {
+        path: path.into(),
+        source,
+    })?;
     read_snapshot_bytes(path, &bytes)
 }
 
@@ -100,7 +111,10 @@ pub fn read_snapshot_bytes(path: &Path, bytes: &[u8]) -> Result<Snapshot, ReadEr
     // such instead of as a confusing field error deep inside it.
     if let Some(found) = probe_version(bytes) {
         if found != u64::from(FORMAT_VERSION) {
-            return Err(ReadError::Version { path: path.into(), found });
+            return Err(ReadError::Version {
+                path: path.into(),
+                found,
+            });
         }
     }
     let snapshot: Snapshot = serde_json::from_slice(bytes).map_err(|e| ReadError::Syntax {
@@ -110,7 +124,10 @@ pub fn read_snapshot_bytes(path: &Path, bytes: &[u8]) -> Result<Snapshot, ReadEr
         message: strip_position(&e.to_string()),
     })?;
     if snapshot.format_version != FORMAT_VERSION {
-        return Err(ReadError::Version { path: path.into(), found: snapshot.format_version.into() });
+        return Err(ReadError::Version {
+            path: path.into(),
+            found: snapshot.format_version.into(),
+        });
     }
     for (kind, section) in &snapshot.kinds {
         if section.count != section.records.len() {
@@ -135,8 +152,14 @@ fn probe_version(bytes: &[u8]) -> Option<u64> {
         std::str::from_utf8(&head[..head.len().saturating_sub(3)]).ok()
     })?;
     let at = text.find("\"format_version\"")?;
-    let rest = text[at + "\"format_version\"".len()..].trim_start().strip_prefix(':')?;
-    let digits: String = rest.trim_start().chars().take_while(char::is_ascii_digit).collect();
+    let rest = text[at + "\"format_version\"".len()..]
+        .trim_start()
+        .strip_prefix(':')?;
+    let digits: String = rest
+        .trim_start()
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
     digits.parse().ok()
 }
 
@@ -174,7 +197,11 @@ mod tests {
             Kind::Jobs,
             KindSnapshot::new(
                 Status::Complete,
-                vec![record("b", r#"{"x":1}"#), record("a", r#"{"x":2}"#), record("a", r#"{"x":1}"#)],
+                vec![
+                    record("b", r#"{"x":1}"#),
+                    record("a", r#"{"x":2}"#),
+                    record("a", r#"{"x":1}"#),
+                ],
             ),
         );
         kinds.insert(
@@ -214,11 +241,12 @@ mod tests {
     fn round_trips_byte_for_byte_and_flags_duplicates() {
         let s = sample();
         let jobs = &s.kinds[&Kind::Jobs].records;
-        assert_eq!(jobs.iter().map(|r| (r.key.as_str(), r.duplicate)).collect::<Vec<_>>(), [
-            ("a", true),
-            ("a", true),
-            ("b", false)
-        ]);
+        assert_eq!(
+            jobs.iter()
+                .map(|r| (r.key.as_str(), r.duplicate))
+                .collect::<Vec<_>>(),
+            [("a", true), ("a", true), ("b", false)]
+        );
         let first = bytes(&s);
         let back = read_snapshot_bytes(Path::new("s.json"), &first).unwrap();
         assert_eq!(bytes(&back), first);
@@ -230,20 +258,27 @@ mod tests {
     fn malformed_and_truncated_files_name_file_line_and_column() {
         let good = bytes(&sample());
         let cut = &good[..good.len() / 2];
-        let err = read_snapshot_bytes(Path::new("cut.json"), cut).unwrap_err().to_string();
-        assert!(err.starts_with("`cut.json` is not a valid snapshot: line "), "{err}");
-        let err = read_snapshot_bytes(Path::new("x.json"), b"{\"format_version\": 1,\n \"metadata\": 7}")
+        let err = read_snapshot_bytes(Path::new("cut.json"), cut)
             .unwrap_err()
             .to_string();
+        assert!(
+            err.starts_with("`cut.json` is not a valid snapshot: line "),
+            "{err}"
+        );
+        let err = read_snapshot_bytes(
+            Path::new("x.json"),
+            b"{\"format_version\": 1,\n \"metadata\": 7}",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("line 2, column"), "{err}");
     }
 
     #[test]
     fn unknown_version_is_named() {
-        let text = String::from_utf8(bytes(&sample())).unwrap().replace(
-            "\"format_version\": 1",
-            "\"format_version\": 9",
-        );
+        let text = String::from_utf8(bytes(&sample()))
+            .unwrap()
+            .replace("\"format_version\": 1", "\"format_version\": 9");
         let err = read_snapshot_bytes(Path::new("new.json"), text.as_bytes()).unwrap_err();
         assert_eq!(
             err.to_string(),
@@ -253,7 +288,9 @@ mod tests {
 
     #[test]
     fn wrong_count_is_rejected() {
-        let text = String::from_utf8(bytes(&sample())).unwrap().replace("\"count\": 3", "\"count\": 2");
+        let text = String::from_utf8(bytes(&sample()))
+            .unwrap()
+            .replace("\"count\": 3", "\"count\": 2");
         let err = read_snapshot_bytes(Path::new("c.json"), text.as_bytes()).unwrap_err();
         assert!(err.to_string().contains("count 2 but holds 3"), "{err}");
     }

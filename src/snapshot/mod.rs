@@ -5,7 +5,6 @@ mod format;
 mod io;
 
 pub use format::{
-    CaptureMetadata, FORMAT_VERSION, Incomplete, KindSnapshot, Record, Reference, Snapshot,
-    Status,
+    CaptureMetadata, FORMAT_VERSION, Incomplete, KindSnapshot, Record, Reference, Snapshot, Status,
 };
 pub use io::{ReadError, read_snapshot, read_snapshot_bytes, write_snapshot};
