@@ -10,6 +10,7 @@ pub mod auth;
 pub mod capture;
 pub mod cli;
 pub mod client;
+pub mod diff;
 pub mod kind;
 pub mod output;
 pub mod snapshot;
