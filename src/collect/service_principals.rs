@@ -1,7 +1,14 @@
-//! PLACEHOLDER: being written.
+//! Service principals: `GET /api/2.0/preview/scim/v2/ServicePrincipals`, SCIM-paged.
 
 use super::{Cx, RawKind};
+use crate::kind::Kind;
 
-pub(crate) async fn collect(_cx: &Cx) -> RawKind {
-    RawKind::default()
+/// The SCIM service principals endpoint of the workspace.
+const PATH: &str = "/api/2.0/preview/scim/v2/ServicePrincipals";
+
+pub(crate) async fn collect(cx: &Cx) -> RawKind {
+    match cx.list_scim(Kind::ServicePrincipals, PATH, &[]).await {
+        Ok(objects) => RawKind::complete(objects),
+        Err(e) => RawKind::failed(e),
+    }
 }

@@ -1,7 +1,14 @@
-//! PLACEHOLDER: being written.
+//! Users: `GET /api/2.0/preview/scim/v2/Users`, SCIM-paged (`startIndex`/`count`).
 
 use super::{Cx, RawKind};
+use crate::kind::Kind;
 
-pub(crate) async fn collect(_cx: &Cx) -> RawKind {
-    RawKind::default()
+/// The SCIM users endpoint of the workspace.
+const PATH: &str = "/api/2.0/preview/scim/v2/Users";
+
+pub(crate) async fn collect(cx: &Cx) -> RawKind {
+    match cx.list_scim(Kind::Users, PATH, &[]).await {
+        Ok(objects) => RawKind::complete(objects),
+        Err(e) => RawKind::failed(e),
+    }
 }

@@ -6,6 +6,7 @@
 //! times are kept beside the content, not in it. Pure and deterministic.
 
 mod canon;
+mod compute;
 mod resolve;
 
 mod catalogs;
@@ -39,6 +40,8 @@ use serde_json::value::RawValue;
 pub use canon::{canonical_json, canonicalize};
 pub use resolve::Resolver;
 
+pub(crate) use global_init_scripts::script_sha256;
+
 use crate::collect::RawWorkspace;
 use crate::kind::Kind;
 use crate::snapshot::{KindSnapshot, Record, Reference, Status};
@@ -59,7 +62,12 @@ pub struct Draft {
 impl Draft {
     /// A draft with no modification time and no references.
     pub fn new(key: impl Into<String>, content: Value) -> Self {
-        Draft { key: key.into(), modified_at: None, refs: Vec::new(), content }
+        Draft {
+            key: key.into(),
+            modified_at: None,
+            refs: Vec::new(),
+            content,
+        }
     }
 
     /// Freezes the draft: canonical content bytes.
@@ -91,7 +99,9 @@ pub fn normalize(raw: &RawWorkspace) -> BTreeMap<Kind, KindSnapshot> {
                 .collect();
             let status = match &kind_raw.error {
                 None => Status::Complete,
-                Some(e) => Status::Incomplete { reason: e.to_incomplete() },
+                Some(e) => Status::Incomplete {
+                    reason: e.to_incomplete(),
+                },
             };
             (kind, KindSnapshot::new(status, records))
         })
