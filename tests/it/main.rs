@@ -1,4 +1,5 @@
 //! Integration tests: one binary, one module per area.
 
 mod client;
+mod determinism;
 mod support;
