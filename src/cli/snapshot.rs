@@ -83,12 +83,6 @@ impl SnapshotArgs {
             anyhow::bail!("`--kinds` names no kind");
         }
         let rate_limits = parse_rate_limits(&self.rate_limits)?;
-        let home = std::env::var_os("HOME").map(PathBuf::from);
-        let auth = crate::auth::resolve(
-            &self.workspace.to_inputs(),
-            &|k| std::env::var(k).ok(),
-            home.as_deref(),
-        )?;
         let output = Destination::from_arg(&self.output);
         let journal = self.journal.clone().or_else(|| match &output {
             Destination::File(p) => Some(PathBuf::from(format!("{}.journal", p.display()))),
@@ -97,6 +91,14 @@ impl SnapshotArgs {
         if self.resume && journal.is_none() {
             anyhow::bail!("`--resume` with `-o -` needs `--journal PATH`");
         }
+        // Flags are checked before the workspace is resolved, so a typo is
+        // reported as such even on a machine with no credentials.
+        let home = std::env::var_os("HOME").map(PathBuf::from);
+        let auth = crate::auth::resolve(
+            &self.workspace.to_inputs(),
+            &|k| std::env::var(k).ok(),
+            home.as_deref(),
+        )?;
         Ok(SnapshotSettings {
             auth,
             client: ClientConfig {
