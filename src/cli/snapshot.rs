@@ -188,8 +188,12 @@ pub(super) async fn run(args: SnapshotArgs, global: &Global) -> anyhow::Result<O
         );
     }
     write_to(&settings.output, |out| write_snapshot(&snapshot, out))?;
-    if let Ok(journal) = Arc::try_unwrap(journal) {
-        journal.finish();
+    let complete = snapshot.kinds.values().all(|s| s.status.is_complete());
+    // An incomplete capture keeps its journal: `--resume` retries only what failed.
+    if complete {
+        if let Ok(journal) = Arc::try_unwrap(journal) {
+            journal.finish();
+        }
     }
     let incomplete: Vec<String> = snapshot
         .kinds
@@ -202,8 +206,15 @@ pub(super) async fn run(args: SnapshotArgs, global: &Global) -> anyhow::Result<O
     if incomplete.is_empty() {
         Ok(Outcome::Clean)
     } else {
+        let resume = match &settings.journal {
+            Some(path) => format!(
+                "\nhint: `--resume` retries only what failed (journal `{}`)",
+                path.display()
+            ),
+            None => String::new(),
+        };
         eprintln!(
-            "warning: {} kind(s) of `{host}` are incomplete (recorded as such in the snapshot):\n{}",
+            "warning: {} kind(s) of `{host}` are incomplete (recorded as such in the snapshot):\n{}{resume}",
             incomplete.len(),
             incomplete.join("\n")
         );

@@ -12,7 +12,10 @@ use crate::support::TOKEN;
 /// Runs `standby` with a clean environment (no user config, no DATABRICKS_*).
 pub fn standby(args: &[&str], env: &[(&str, &str)], home: &Path) -> Output {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_standby"));
-    cmd.args(args).env_clear().env("HOME", home).env("PATH", std::env::var_os("PATH").unwrap_or_default());
+    cmd.args(args)
+        .env_clear()
+        .env("HOME", home)
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default());
     for (k, v) in env {
         cmd.env(k, v);
     }
@@ -26,13 +29,26 @@ fn text(bytes: &[u8]) -> String {
 #[test]
 fn help_and_version_exit_0() {
     let home = tempfile::tempdir().unwrap();
-    for args in [&["--help"][..], &["--version"], &["snapshot", "--help"], &["help", "snapshot"]] {
+    for args in [
+        &["--help"][..],
+        &["--version"],
+        &["snapshot", "--help"],
+        &["help", "snapshot"],
+    ] {
         let out = standby(args, &[], home.path());
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {}", text(&out.stderr));
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            text(&out.stderr)
+        );
         assert!(!out.stdout.is_empty(), "{args:?}");
     }
     let out = standby(&["snapshot", "--help"], &[], home.path());
-    assert!(text(&out.stdout).contains("standby snapshot --profile prod -o prod.json"), "help shows an example");
+    assert!(
+        text(&out.stdout).contains("standby snapshot --profile prod -o prod.json"),
+        "help shows an example"
+    );
 }
 
 #[test]
@@ -41,19 +57,43 @@ fn bad_command_lines_exit_2_with_an_error_on_stderr() {
     let cases: &[(&[&str], &str)] = &[
         (&["frobnicate"], "unrecognized subcommand"),
         (&["snapshot"], "--output <FILE>"),
-        (&["snapshot", "-o", "x.json", "--kinds", "jobs,notebookz"], "unknown kind `notebookz`"),
-        (&["snapshot", "-o", "x.json", "--concurrency", "0"], "--concurrency"),
-        (&["snapshot", "-o", "x.json", "--rate-limit", "jobs"], "expected FAMILY=N"),
-        (&["snapshot", "-o", "x.json", "--rate-limit", "nope=3"], "unknown endpoint family `nope`"),
-        (&["snapshot", "-o", "x.json"], "no workspace host: set `DATABRICKS_HOST`"),
-        (&["snapshot", "-o", "x.json", "--profile", "prod"], "failed to read"),
-        (&["snapshot", "-o", "-", "--resume"], "needs `--journal PATH`"),
+        (
+            &["snapshot", "-o", "x.json", "--kinds", "jobs,notebookz"],
+            "unknown kind `notebookz`",
+        ),
+        (
+            &["snapshot", "-o", "x.json", "--concurrency", "0"],
+            "--concurrency",
+        ),
+        (
+            &["snapshot", "-o", "x.json", "--rate-limit", "jobs"],
+            "expected FAMILY=N",
+        ),
+        (
+            &["snapshot", "-o", "x.json", "--rate-limit", "nope=3"],
+            "unknown endpoint family `nope`",
+        ),
+        (
+            &["snapshot", "-o", "x.json"],
+            "no workspace host: set `DATABRICKS_HOST`",
+        ),
+        (
+            &["snapshot", "-o", "x.json", "--profile", "prod"],
+            "failed to read",
+        ),
+        (
+            &["snapshot", "-o", "-", "--resume"],
+            "needs `--journal PATH`",
+        ),
     ];
     for (args, expected) in cases {
         let out = standby(args, &[], home.path());
         let stderr = text(&out.stderr);
         assert_eq!(out.status.code(), Some(2), "{args:?}: {stderr}");
-        assert!(stderr.contains(expected), "{args:?}: expected `{expected}` in:\n{stderr}");
+        assert!(
+            stderr.contains(expected),
+            "{args:?}: expected `{expected}` in:\n{stderr}"
+        );
         assert!(out.stdout.is_empty(), "{args:?}: stdout must stay empty");
     }
 }
@@ -61,10 +101,23 @@ fn bad_command_lines_exit_2_with_an_error_on_stderr() {
 #[test]
 fn a_missing_token_names_what_to_set() {
     let home = tempfile::tempdir().unwrap();
-    let out = standby(&["snapshot", "-o", "x.json", "--host", "dbc-1.cloud.databricks.com"], &[], home.path());
+    let out = standby(
+        &[
+            "snapshot",
+            "-o",
+            "x.json",
+            "--host",
+            "dbc-1.cloud.databricks.com",
+        ],
+        &[],
+        home.path(),
+    );
     assert_eq!(out.status.code(), Some(2));
     let stderr = text(&out.stderr);
-    assert!(stderr.contains("no credentials for `https://dbc-1.cloud.databricks.com`"), "{stderr}");
+    assert!(
+        stderr.contains("no credentials for `https://dbc-1.cloud.databricks.com`"),
+        "{stderr}"
+    );
     assert!(stderr.contains("DATABRICKS_TOKEN"), "{stderr}");
     assert_eq!(stderr.lines().count(), 1, "one-line error: {stderr}");
 }
@@ -83,13 +136,34 @@ async fn a_401_exits_2_names_host_and_profile_and_never_the_token() {
     std::fs::write(home.path().join(".databrickscfg"), cfg).unwrap();
     let out_file = home.path().join("snap.json");
     let out = standby(
-        &["snapshot", "--profile", "dr", "-vv", "-o", out_file.to_str().unwrap(), "--kinds", "users,jobs"],
+        &[
+            "snapshot",
+            "--profile",
+            "dr",
+            "-vv",
+            "-o",
+            out_file.to_str().unwrap(),
+            "--kinds",
+            "users,jobs",
+        ],
         &[],
         home.path(),
     );
     let stderr = text(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{stderr}");
-    assert!(stderr.contains(&format!("authentication to `{}` (profile `dr`) was refused", server.uri())), "{stderr}");
-    assert!(!stderr.contains(TOKEN), "token leaked into stderr:\n{stderr}");
-    assert!(!out_file.exists(), "no snapshot is written when nothing could be read");
+    assert!(
+        stderr.contains(&format!(
+            "authentication to `{}` (profile `dr`) was refused",
+            server.uri()
+        )),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains(TOKEN),
+        "token leaked into stderr:\n{stderr}"
+    );
+    assert!(
+        !out_file.exists(),
+        "no snapshot is written when nothing could be read"
+    );
 }

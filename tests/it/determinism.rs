@@ -51,10 +51,19 @@ fn workspace() -> (Vec<Value>, Vec<Value>, Vec<Value>, Vec<Value>) {
     (users, groups, sps, warehouses)
 }
 
-async fn scim(items: &[Value], page: usize, q: &std::collections::HashMap<String, String>) -> axum::Json<Value> {
-    let start: usize = q.get("startIndex").and_then(|s| s.parse().ok()).unwrap_or(1);
+async fn scim(
+    items: &[Value],
+    page: usize,
+    q: &std::collections::HashMap<String, String>,
+) -> axum::Json<Value> {
+    let start: usize = q
+        .get("startIndex")
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(1);
     let chunk: Vec<&Value> = items.iter().skip(start - 1).take(page).collect();
-    axum::Json(json!({"totalResults": items.len(), "startIndex": start, "itemsPerPage": chunk.len(), "Resources": chunk}))
+    axum::Json(
+        json!({"totalResults": items.len(), "startIndex": start, "itemsPerPage": chunk.len(), "Resources": chunk}),
+    )
 }
 
 async fn serve(served: Served) -> String {
@@ -103,16 +112,41 @@ async fn snapshot_bytes(seed: u64, page: usize) -> Vec<u8> {
             m.shuffle(&mut rng);
         }
     }
-    let url = serve(Served { users, groups, sps, warehouses, page }).await;
+    let url = serve(Served {
+        users,
+        groups,
+        sps,
+        warehouses,
+        page,
+    })
+    .await;
     let options = CollectOptions {
-        kinds: vec![Kind::Users, Kind::Groups, Kind::ServicePrincipals, Kind::SqlWarehouses],
+        kinds: vec![
+            Kind::Users,
+            Kind::Groups,
+            Kind::ServicePrincipals,
+            Kind::SqlWarehouses,
+        ],
         ..CollectOptions::default()
     };
-    let mut snap =
-        standby::capture::capture(client(&url), options, Arc::new(Journal::in_memory()), Arc::new(Quiet)).await;
-    assert!(snap.kinds.values().all(|k| k.status.is_complete()), "{:?}", snap.kinds.values().map(|k| &k.status).collect::<Vec<_>>());
+    let mut snap = standby::capture::capture(
+        client(&url),
+        options,
+        Arc::new(Journal::in_memory()),
+        Arc::new(Quiet),
+    )
+    .await;
+    assert!(
+        snap.kinds.values().all(|k| k.status.is_complete()),
+        "{:?}",
+        snap.kinds.values().map(|k| &k.status).collect::<Vec<_>>()
+    );
     let counts: Vec<usize> = snap.kinds.values().map(|k| k.records.len()).collect();
-    assert_eq!(counts, [23, 7, 4, 9], "users, groups, service principals, warehouses");
+    assert_eq!(
+        counts,
+        [23, 7, 4, 9],
+        "users, groups, service principals, warehouses"
+    );
     // Metadata times differ run to run by design; everything else must not.
     snap.metadata.captured_at = String::new();
     snap.metadata.captured_at_ms = 0;

@@ -3,4 +3,5 @@
 mod cli;
 mod client;
 mod determinism;
+mod resume;
 mod support;
