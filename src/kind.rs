@@ -128,6 +128,7 @@ impl Kind {
             ],
             Kind::Clusters => &[Kind::InstancePools, Kind::ClusterPolicies],
             Kind::ClusterLibraries => &[Kind::Clusters],
+            Kind::ClusterPolicies => &[Kind::InstancePools],
             Kind::Secrets | Kind::SecretAcls => &[Kind::SecretScopes],
             Kind::Permissions => &[
                 Kind::Jobs,
