@@ -1,6 +1,7 @@
 //! The command line: clap arguments → resolved settings → one command → exit
 //! code. The only module that knows clap.
 
+mod diff;
 mod exit;
 mod logging;
 mod progress;
@@ -45,6 +46,11 @@ pub enum Command {
     /// Capture a normalized inventory of one workspace into a snapshot file.
     #[command(after_help = snapshot::EXAMPLES)]
     Snapshot(snapshot::SnapshotArgs),
+    /// Compare a primary and a secondary snapshot into a drift report.
+    #[command(after_help = diff::EXAMPLES)]
+    Diff(diff::DiffArgs),
+    /// Show one finding in full: both values side by side and what would fix it.
+    Explain(diff::ExplainArgs),
 }
 
 /// Which workspace, and how to authenticate. Tokens never come as a bare
@@ -113,6 +119,8 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let global = Global { quiet: cli.quiet };
     match cli.command {
         Command::Snapshot(args) => snapshot::run(args, &global).await,
+        Command::Diff(args) => diff::run(args, &global),
+        Command::Explain(args) => diff::explain(args),
     }
 }
 
@@ -132,7 +140,16 @@ impl Global {
 
 /// Colour on stderr: a terminal, and `NO_COLOR` unset.
 pub fn color_stderr() -> bool {
-    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal()
+    no_color_unset() && std::io::stderr().is_terminal()
+}
+
+/// Colour on stdout: a terminal, and `NO_COLOR` unset.
+pub fn color_stdout() -> bool {
+    no_color_unset() && std::io::stdout().is_terminal()
+}
+
+fn no_color_unset() -> bool {
+    std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
 }
 
 /// A closed stdout (`standby ... | head`) is not an error (ripgrep does the same).
