@@ -3,5 +3,7 @@
 mod cli;
 mod client;
 mod determinism;
+mod e2e;
+mod leaks;
 mod resume;
 mod support;
