@@ -3,11 +3,25 @@
 //! references, replication lag. Synchronous, pure, deterministic; never
 //! formats text for people.
 
+mod baseline;
+mod engine;
+mod glob;
+mod ignore;
 mod model;
+mod passive;
+mod rewrite;
 mod rules;
+mod scan;
+mod tree;
 
+#[cfg(test)]
+mod tests;
+
+pub use baseline::{BASELINE_VERSION, Baseline, BaselineError, fingerprint};
+pub use engine::diff;
+pub use ignore::unmatched_ignores;
 pub use model::{
-    DriftReport, FieldDiff, Finding, FindingClass, KindStatus, KindSummary, Lag, PairFacts,
-    Role, SCHEMA_VERSION, Severity, SideFacts,
+    DriftReport, FieldDiff, Finding, FindingClass, KindStatus, KindSummary, Lag, PairFacts, Role,
+    SCHEMA_VERSION, Severity, SideFacts,
 };
 pub use rules::{Ignore, PassiveRules, Rewrite, Rules, Side, SingleRegionPrincipal};

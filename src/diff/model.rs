@@ -220,11 +220,15 @@ pub struct Lag {
 impl DriftReport {
     /// True when a finding that is not baselined remains.
     pub fn has_drift(&self) -> bool {
-        self.findings.iter().any(|f| !f.baselined && f.class != FindingClass::Unknown)
+        self.findings
+            .iter()
+            .any(|f| !f.baselined && f.class != FindingClass::Unknown)
     }
 
     /// True when some kind could not be judged.
     pub fn has_unknown(&self) -> bool {
-        self.summary.values().any(|s| s.status == KindStatus::Unknown)
+        self.summary
+            .values()
+            .any(|s| s.status == KindStatus::Unknown)
     }
 }

@@ -1,0 +1,1050 @@
+//! The diff engine: a merge join of both snapshots' records per kind, by
+//! natural key.
+//!
+//! Records whose canonical bytes are equal (after rewrites, and without the
+//! passive fields) are equal: nothing is parsed or allocated for them beyond
+//! the key list reports need. Only the records whose bytes differ are parsed
+//! and deep-diffed, so a million-record pair costs about one pass over the
+//! bytes, and memory stays near the size of the two snapshots.
+//!
+//! Three steps per kind: group both sides' key-ordered views by key; a
+//! read-only prefilter over the groups (byte comparison, passive state,
+//! references; on two threads for large pairs, since the work is bound by
+//! memory latency, worst when a file is not in key order) flags the groups
+//! that need a closer look; only those are turned into findings, in key
+//! order, so the report does not depend on how the work was split.
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, HashSet};
+
+use serde_json::{Value, json};
+
+use crate::kind::Kind;
+use crate::snapshot::{Record, Reference, Snapshot};
+
+use super::glob::glob_match;
+use super::ignore;
+use super::model::{
+    DriftReport, FieldDiff, Finding, FindingClass, KindStatus, KindSummary, Lag, PairFacts, Role,
+    SCHEMA_VERSION, Severity, SideFacts,
+};
+use super::passive::{self, KindRules};
+use super::rewrite::Rewriter;
+use super::rules::{Rules, Side};
+use super::scan;
+use super::tree;
+
+/// The severity of each class: what it means for a failover.
+pub(crate) fn severity(class: FindingClass) -> Severity {
+    match class {
+        FindingClass::PassiveViolation => Severity::Critical,
+        FindingClass::Missing
+        | FindingClass::DanglingReference
+        | FindingClass::DuplicateKey
+        | FindingClass::Unknown
+        | FindingClass::ReplicationLag => Severity::Error,
+        FindingClass::Extra | FindingClass::Changed => Severity::Warning,
+    }
+}
+
+/// The field holding a storage path that must not point at the primary region.
+fn storage_field(kind: Kind) -> Option<&'static str> {
+    match kind {
+        Kind::Tables => Some("storage_location"),
+        Kind::Schemas | Kind::Catalogs => Some("storage_root"),
+        _ => None,
+    }
+}
+
+/// Parses a raw JSON value; content that does not parse is kept as its text,
+/// so it still compares and shows (it cannot happen with canonical content).
+fn parse(raw: &[u8]) -> Value {
+    serde_json::from_slice(raw)
+        .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(raw).into_owned()))
+}
+
+/// A finding before its id is assigned.
+fn finding(class: FindingClass, kind: Kind, key: &str, message: String) -> Finding {
+    Finding {
+        id: String::new(),
+        class,
+        severity: severity(class),
+        kind,
+        key: key.to_owned(),
+        message,
+        fields: Vec::new(),
+        rule: None,
+        hint: None,
+        baselined: false,
+    }
+}
+
+/// A duration in ms, as people read it: `3h 12m`, `45s`, `250ms`.
+fn human_ms(ms: i64) -> String {
+    let secs = ms / 1000;
+    let (d, h, m, s) = (secs / 86_400, secs / 3600 % 24, secs / 60 % 60, secs % 60);
+    match (d, h, m) {
+        (0, 0, 0) if secs == 0 => format!("{ms}ms"),
+        (0, 0, 0) => format!("{s}s"),
+        (0, 0, _) => format!("{m}m {s}s"),
+        (0, _, _) => format!("{h}h {m}m"),
+        _ => format!("{d}d {h}h"),
+    }
+}
+
+/// Compares a primary and a secondary snapshot under a pair's rules.
+///
+/// Pure and deterministic: the same inputs give the same report, whatever
+/// the order of records in the snapshots.
+pub fn diff(primary: &Snapshot, secondary: &Snapshot, rules: &Rules) -> DriftReport {
+    let (p_views, s_views) = both_views(primary, secondary);
+    let shared = Shared::new(primary, secondary, rules, &s_views);
+    let mut engine = Engine {
+        shared: &shared,
+        p_views: &p_views,
+        findings: Vec::new(),
+        lag: LagTracker::default(),
+        bufs: Buffers::default(),
+    };
+    engine.run()
+}
+
+/// Below this many records in total, work stays on one thread.
+const PARALLEL_MIN: usize = 50_000;
+
+/// Runs `a` on another thread and `b` here when `parallel`, else one after the other.
+fn join<A: Send, B: Send>(
+    parallel: bool,
+    a: impl FnOnce() -> A + Send,
+    b: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    if !parallel {
+        return (a(), b());
+    }
+    std::thread::scope(|scope| {
+        let handle = scope.spawn(a);
+        let b = b();
+        // A panic on the other thread is a bug: re-raise it here.
+        let a = handle
+            .join()
+            .unwrap_or_else(|payload| std::panic::resume_unwind(payload));
+        (a, b)
+    })
+}
+
+/// One record of a key-ordered view, with its key beside it so sorting and
+/// merging read keys without a hop through the record (half the cache
+/// misses when the file was not in key order).
+#[derive(Clone, Copy, Debug)]
+struct Entry<'a> {
+    key: &'a str,
+    rec: &'a Record,
+}
+
+/// Each kind's records in key order.
+type Views<'a> = BTreeMap<Kind, Vec<Entry<'a>>>;
+
+/// Key order, then content and modification time for duplicate keys: the
+/// order `KindSnapshot::new` writes, restored if a file was shuffled.
+fn entry_order(a: &Entry<'_>, b: &Entry<'_>) -> Ordering {
+    a.key
+        .cmp(b.key)
+        .then_with(|| a.rec.content_bytes().cmp(b.rec.content_bytes()))
+        .then_with(|| a.rec.modified_at.cmp(&b.rec.modified_at))
+}
+
+/// A snapshot's views. Sorting records already in order is one linear pass,
+/// so files in canonical order pay next to nothing.
+fn views(snapshot: &Snapshot) -> Views<'_> {
+    snapshot
+        .kinds
+        .iter()
+        .map(|(kind, section)| {
+            let mut view: Vec<Entry<'_>> = section
+                .records
+                .iter()
+                .map(|rec| Entry { key: &rec.key, rec })
+                .collect();
+            view.sort_unstable_by(entry_order);
+            (*kind, view)
+        })
+        .collect()
+}
+
+/// Both snapshots' views, sorted side by side on two threads when large.
+fn both_views<'a>(primary: &'a Snapshot, secondary: &'a Snapshot) -> (Views<'a>, Views<'a>) {
+    let total: usize = [primary, secondary]
+        .iter()
+        .flat_map(|s| s.kinds.values())
+        .map(|k| k.records.len())
+        .sum();
+    join(
+        total >= PARALLEL_MIN,
+        || views(primary),
+        || views(secondary),
+    )
+}
+
+/// The records of one key on both sides: `pv[p..p + pn]` and `sv[s..s + sn]`.
+#[derive(Clone, Copy, Debug)]
+struct Group {
+    p: usize,
+    pn: usize,
+    s: usize,
+    sn: usize,
+}
+
+/// Scratch buffers for comparing contents without the passive fields.
+#[derive(Default)]
+struct Buffers {
+    p: Vec<u8>,
+    s: Vec<u8>,
+}
+
+/// Tracks replication lag. Ties go to the first object in kind and key
+/// order, so the result does not depend on the order objects are seen in.
+#[derive(Default)]
+struct LagTracker<'a> {
+    /// At least one object had the times needed to measure.
+    measured: bool,
+    max: i64,
+    worst: Option<(Kind, &'a str, i64, Option<i64>)>,
+    /// Objects lagging beyond the RPO.
+    beyond: usize,
+}
+
+impl<'a> LagTracker<'a> {
+    /// Records one object's lag (`lag` ms, positive when the secondary is behind).
+    fn observe(
+        &mut self,
+        shared: &Shared<'_>,
+        kind: Kind,
+        key: &'a str,
+        lag: i64,
+        times: (i64, Option<i64>),
+    ) {
+        self.measured = true;
+        if lag <= 0 {
+            return;
+        }
+        let beyond = shared.rpo_ms.is_some_and(|rpo| lag > rpo);
+        let better = match self.worst {
+            None => true,
+            Some((k, w, ..)) => lag > self.max || (lag == self.max && (kind, key) < (k, w)),
+        };
+        if !better && !beyond {
+            return;
+        }
+        // Only lagging objects are checked against the ignores.
+        if ignore::ignores_object(&shared.rules.ignores, kind, key) {
+            return;
+        }
+        if beyond {
+            self.beyond += 1;
+        }
+        if better {
+            self.max = lag;
+            self.worst = Some((kind, key, times.0, times.1));
+        }
+    }
+
+    /// Combines two trackers of disjoint objects.
+    fn merge(&mut self, other: LagTracker<'a>) {
+        self.measured |= other.measured;
+        self.beyond += other.beyond;
+        if let Some((k, w, ..)) = other.worst {
+            let better = match self.worst {
+                None => true,
+                Some((sk, sw, ..)) => {
+                    other.max > self.max || (other.max == self.max && (k, w) < (sk, sw))
+                }
+            };
+            if better {
+                self.max = other.max;
+                self.worst = other.worst;
+            }
+        }
+    }
+}
+
+/// Everything the comparison reads and never changes: shared by the
+/// threads of the prefilter.
+struct Shared<'a> {
+    primary: &'a Snapshot,
+    secondary: &'a Snapshot,
+    rules: &'a Rules,
+    rewriter: Rewriter,
+    passive: bool,
+    rpo_ms: Option<i64>,
+    s_views: &'a Views<'a>,
+    /// The secondary's keys of every kind a reference points at: one hash
+    /// lookup per reference instead of a binary search missing the cache at
+    /// every step.
+    key_sets: BTreeMap<Kind, HashSet<&'a str>>,
+}
+
+impl<'a> Shared<'a> {
+    fn new(
+        primary: &'a Snapshot,
+        secondary: &'a Snapshot,
+        rules: &'a Rules,
+        s_views: &'a Views<'a>,
+    ) -> Self {
+        let mut targets: Vec<Kind> = secondary
+            .kinds
+            .values()
+            .flat_map(|k| &k.records)
+            .flat_map(|r| &r.refs)
+            .filter(|r| r.key.is_some())
+            .map(|r| r.kind)
+            .collect();
+        targets.sort();
+        targets.dedup();
+        let key_sets = targets
+            .into_iter()
+            .filter_map(|kind| {
+                let view = s_views.get(&kind)?;
+                Some((kind, view.iter().map(|e| e.key).collect()))
+            })
+            .collect();
+        Shared {
+            primary,
+            secondary,
+            rules,
+            rewriter: Rewriter::new(&rules.rewrites),
+            passive: rules.secondary_role == Role::Passive,
+            rpo_ms: rules
+                .rpo_secs
+                .map(|s| i64::try_from(s.saturating_mul(1000)).unwrap_or(i64::MAX)),
+            s_views,
+            key_sets,
+        }
+    }
+
+    /// The kinds to compare: the configured ones, or every kind either side holds.
+    fn kinds(&self) -> Vec<Kind> {
+        let mut kinds: Vec<Kind> = match &self.rules.kinds {
+            Some(list) => list.clone(),
+            None => self
+                .primary
+                .kinds
+                .keys()
+                .chain(self.secondary.kinds.keys())
+                .copied()
+                .collect(),
+        };
+        kinds.sort();
+        kinds.dedup();
+        kinds
+    }
+
+    /// True when the two contents are equal without parsing them: the same
+    /// bytes after rewrites, or after leaving out the passive fields.
+    fn fast_equal(&self, p: &str, s: &str, rules: &KindRules, bufs: &mut Buffers) -> bool {
+        let eq = |a: &str, b: &str| {
+            if self.rewriter.is_empty() {
+                a == b
+            } else {
+                self.rewriter.eq_rewritten(a, b)
+            }
+        };
+        if eq(p, s) {
+            return true;
+        }
+        if rules.is_empty() {
+            return false;
+        }
+        scan::strip_into(p.as_bytes(), rules.strip_paths(), &mut bufs.p).is_some()
+            && scan::strip_into(s.as_bytes(), rules.strip_paths(), &mut bufs.s).is_some()
+            && match (std::str::from_utf8(&bufs.p), std::str::from_utf8(&bufs.s)) {
+                (Ok(a), Ok(b)) => eq(a, b),
+                _ => false,
+            }
+    }
+
+    /// True when a secondary reference does not resolve in the secondary.
+    /// Not judged when the referenced kind is incomplete, or (for a resolved
+    /// key) was not captured: the kind's `unknown` says so.
+    fn dangles(&self, r: &Reference) -> bool {
+        if self
+            .secondary
+            .kind(r.kind)
+            .is_some_and(|k| !k.status.is_complete())
+        {
+            return false;
+        }
+        match &r.key {
+            // An id the capture could not resolve among complete objects.
+            None => true,
+            Some(key) => self
+                .key_sets
+                .get(&r.kind)
+                .is_some_and(|set| !set.contains(key.as_str())),
+        }
+    }
+
+    /// The index of a rewrite rule whose primary prefix the secondary's
+    /// storage field still starts with.
+    fn primary_prefix(&self, s: &Record, field: &str) -> Option<usize> {
+        if self.rules.rewrites.is_empty() {
+            return None;
+        }
+        let raw = scan::get_path(s.content_bytes(), &[field])?;
+        let value = scan::as_string(raw)?;
+        self.rules
+            .rewrites
+            .iter()
+            .position(|r| !r.primary.is_empty() && value.starts_with(&r.primary))
+    }
+
+    /// True when a principal is expected in one region only.
+    fn single_region(&self, name: &str, side: Side) -> bool {
+        self.rules
+            .single_region_principals
+            .iter()
+            .any(|p| p.side == side && glob_match(&p.name, name))
+    }
+
+    /// True when an object present on one side only is a single-region
+    /// principal (or an ACL of one).
+    fn single_region_object(&self, kind: Kind, key: &str, side: Side) -> bool {
+        match kind {
+            Kind::Users | Kind::Groups | Kind::ServicePrincipals => self.single_region(key, side),
+            Kind::SecretAcls => key
+                .split_once('/')
+                .is_some_and(|(_, principal)| self.single_region(principal, side)),
+            _ => false,
+        }
+    }
+
+    /// True when a secondary record may need a finding of its own (passive
+    /// state, a dangling reference, a storage path at the primary).
+    fn secondary_suspect(&self, kind: Kind, rules: &KindRules, s: &Record) -> bool {
+        let mut violated = false;
+        rules.check(s.content_bytes(), |_, _| violated = true);
+        violated
+            || s.refs.iter().any(|r| self.dangles(r))
+            || storage_field(kind).is_some_and(|f| self.primary_prefix(s, f).is_some())
+    }
+}
+
+/// How one kind is compared: its passive rules and whether job ACLs are held.
+struct KindPlan {
+    kind: Kind,
+    rules: KindRules,
+    hold_job_acls: bool,
+}
+
+/// The prefilter over a slice of groups: measures lag, and returns the
+/// groups that need a closer look (anything but two single, equal records
+/// whose secondary is fine). Read-only, so it runs on several threads.
+fn prefilter<'a>(
+    shared: &Shared<'_>,
+    plan: &KindPlan,
+    pv: &[Entry<'a>],
+    sv: &[Entry<'a>],
+    groups: &[Group],
+    offset: usize,
+) -> (Vec<usize>, LagTracker<'a>) {
+    let mut flagged = Vec::new();
+    let mut lag = LagTracker::default();
+    let mut bufs = Buffers::default();
+    for (n, g) in groups.iter().enumerate() {
+        let pair = match (g.pn, g.sn, pv.get(g.p), sv.get(g.s)) {
+            (1, 1, Some(p), Some(s)) if !p.rec.duplicate && !s.rec.duplicate => Some((p, s)),
+            _ => None,
+        };
+        let Some((p, s)) = pair else {
+            flagged.push(offset + n);
+            continue;
+        };
+        if plan.hold_job_acls && passive::is_job_acl(plan.kind, p.key) {
+            flagged.push(offset + n);
+            continue;
+        }
+        if let (Some(pm), Some(sm)) = (p.rec.modified_at, s.rec.modified_at) {
+            lag.observe(shared, plan.kind, p.key, pm - sm, (pm, Some(sm)));
+        }
+        if !shared.fast_equal(
+            p.rec.content.get(),
+            s.rec.content.get(),
+            &plan.rules,
+            &mut bufs,
+        ) || shared.secondary_suspect(plan.kind, &plan.rules, s.rec)
+        {
+            flagged.push(offset + n);
+        }
+    }
+    (flagged, lag)
+}
+
+/// The mutable side of a comparison: findings and lag as they are found.
+struct Engine<'s, 'a> {
+    shared: &'s Shared<'a>,
+    p_views: &'s Views<'a>,
+    findings: Vec<Finding>,
+    lag: LagTracker<'a>,
+    bufs: Buffers,
+}
+
+impl<'a> Engine<'_, 'a> {
+    fn run(&mut self) -> DriftReport {
+        let shared = self.shared;
+        let mut summary = BTreeMap::new();
+        let mut compared = BTreeMap::new();
+        for kind in shared.kinds() {
+            let (status, keys) = self.kind(kind);
+            summary.insert(
+                kind,
+                KindSummary {
+                    status,
+                    compared: keys.len(),
+                    ..KindSummary::default()
+                },
+            );
+            compared.insert(kind, keys);
+        }
+        let lag = self.finish_lag();
+        let findings = assign_ids(std::mem::take(&mut self.findings));
+        for f in &findings {
+            if let Some(s) = summary.get_mut(&f.kind) {
+                *s.findings.entry(f.class).or_insert(0) += 1;
+            }
+        }
+        DriftReport {
+            schema_version: SCHEMA_VERSION,
+            pair: PairFacts {
+                name: shared.rules.pair_name.clone(),
+                primary: side_facts(shared.primary),
+                secondary: side_facts(shared.secondary),
+                secondary_role: shared.rules.secondary_role,
+                rpo_secs: shared.rules.rpo_secs,
+                rto_secs: shared.rules.rto_secs,
+            },
+            summary,
+            findings,
+            lag,
+            compared,
+        }
+    }
+
+    /// Records a finding unless an ignore rule drops it; true when kept.
+    fn push(&mut self, mut f: Finding) -> bool {
+        let keep = ignore::keep(&self.shared.rules.ignores, &mut f);
+        if keep {
+            self.findings.push(f);
+        }
+        keep
+    }
+
+    /// Compares one kind; returns its status and compared keys.
+    fn kind(&mut self, kind: Kind) -> (KindStatus, Vec<String>) {
+        let shared = self.shared;
+        let (p, s) = (shared.primary.kind(kind), shared.secondary.kind(kind));
+        let mut problems = Vec::new();
+        for (side, section) in [("primary", p), ("secondary", s)] {
+            match section {
+                None => problems.push(format!("`{kind}` was not captured in the {side}")),
+                Some(k) => {
+                    if let crate::snapshot::Status::Incomplete { reason } = &k.status {
+                        let code = reason
+                            .error_code
+                            .as_deref()
+                            .map(|c| format!(" (`{c}`)"))
+                            .unwrap_or_default();
+                        problems.push(format!(
+                            "`{kind}` is incomplete in the {side}: {}{code}",
+                            reason.message
+                        ));
+                    }
+                }
+            }
+        }
+        let views = (self.p_views.get(&kind), shared.s_views.get(&kind));
+        match views {
+            (Some(pv), Some(sv)) if problems.is_empty() => {
+                (KindStatus::Complete, self.compare(kind, pv, sv))
+            }
+            _ => {
+                if problems.is_empty() {
+                    problems.push(format!("`{kind}` has no records section"));
+                }
+                let mut f = finding(FindingClass::Unknown, kind, "*", problems.join("; "));
+                f.hint = Some(
+                    "fix the capture error (permissions, rate limits) and snapshot both sides again"
+                        .into(),
+                );
+                self.push(f);
+                (KindStatus::Unknown, Vec::new())
+            }
+        }
+    }
+
+    /// The merge join of one kind whose capture is complete on both sides.
+    fn compare(&mut self, kind: Kind, pv: &[Entry<'a>], sv: &[Entry<'a>]) -> Vec<String> {
+        let shared = self.shared;
+        let plan = KindPlan {
+            kind,
+            rules: if shared.passive {
+                KindRules::new(&shared.rules.passive, kind)
+            } else {
+                KindRules::default()
+            },
+            hold_job_acls: shared.passive && shared.rules.passive.hold_job_acls,
+        };
+        // 1. Group both sides by key (keys only).
+        let mut keys = Vec::with_capacity(pv.len().max(sv.len()));
+        let mut groups = Vec::with_capacity(pv.len().max(sv.len()));
+        let (mut i, mut j) = (0, 0);
+        loop {
+            let key: &'a str = match (pv.get(i), sv.get(j)) {
+                (None, None) => break,
+                (Some(a), None) => a.key,
+                (None, Some(b)) => b.key,
+                (Some(a), Some(b)) => a.key.min(b.key),
+            };
+            let (p, s) = (i, j);
+            while pv.get(i).is_some_and(|e| e.key == key) {
+                i += 1;
+            }
+            while sv.get(j).is_some_and(|e| e.key == key) {
+                j += 1;
+            }
+            groups.push(Group {
+                p,
+                pn: i - p,
+                s,
+                sn: j - s,
+            });
+            keys.push(key.to_owned());
+        }
+        // 2. The cheap, byte-level pass over every group, on two threads
+        //    when large.
+        let half = groups.len() / 2;
+        let ((mut flagged, lag), (tail, tail_lag)) = join(
+            pv.len() + sv.len() >= PARALLEL_MIN,
+            || prefilter(shared, &plan, pv, sv, &groups[..half], 0),
+            || prefilter(shared, &plan, pv, sv, &groups[half..], half),
+        );
+        flagged.extend(tail);
+        self.lag.merge(lag);
+        self.lag.merge(tail_lag);
+        // 3. The few flagged groups, in key order, with findings.
+        for n in flagged {
+            if let Some(&g) = groups.get(n) {
+                self.group(&plan, pv, sv, g);
+            }
+        }
+        keys
+    }
+
+    /// Every finding one key can have.
+    fn group(&mut self, plan: &KindPlan, pv: &[Entry<'a>], sv: &[Entry<'a>], g: Group) {
+        let kind = plan.kind;
+        let (Some(prun), Some(srun)) = (pv.get(g.p..g.p + g.pn), sv.get(g.s..g.s + g.sn)) else {
+            return;
+        };
+        let Some(key) = prun.first().or(srun.first()).map(|e| e.key) else {
+            return;
+        };
+        let pdup = prun.len() > 1 || prun.iter().any(|e| e.rec.duplicate);
+        let sdup = srun.len() > 1 || srun.iter().any(|e| e.rec.duplicate);
+        for (dup, side, n) in [
+            (pdup, "primary", prun.len()),
+            (sdup, "secondary", srun.len()),
+        ] {
+            if dup {
+                let mut f = finding(
+                    FindingClass::DuplicateKey,
+                    kind,
+                    key,
+                    format!("{n} objects share the key `{key}` in the {side}"),
+                );
+                f.rule = Some(side.into());
+                f.hint = Some(
+                    "rename or remove all but one: objects are matched by name across workspaces"
+                        .into(),
+                );
+                self.push(f);
+            }
+        }
+        let held = plan.hold_job_acls && passive::is_job_acl(kind, key);
+        let counterpart = if pdup {
+            None
+        } else {
+            prun.first().map(|e| e.rec)
+        };
+        if !(pdup || sdup || held) {
+            match (prun.first(), srun.first()) {
+                (Some(p), None) => self.missing(kind, p),
+                (None, Some(s)) => self.extra(kind, s.key),
+                // Lag of pairs was measured by the prefilter.
+                (Some(p), Some(s)) => self.changed(kind, p.rec, s.rec, &plan.rules),
+                (None, None) => {}
+            }
+        }
+        for s in srun {
+            self.secondary_checks(kind, s.rec, counterpart, &plan.rules, held);
+        }
+    }
+
+    fn missing(&mut self, kind: Kind, p: &Entry<'a>) {
+        let shared = self.shared;
+        if shared.single_region_object(kind, p.key, Side::Primary) {
+            return;
+        }
+        let mut f = finding(
+            FindingClass::Missing,
+            kind,
+            p.key,
+            "in the primary, not in the secondary".into(),
+        );
+        f.hint = Some("replicate it to the secondary (sync client or CI/CD deployment)".into());
+        // An ignored gap is not lag either.
+        if self.push(f) {
+            if let Some(pm) = p.rec.modified_at {
+                let lag = shared.secondary.metadata.captured_at_ms - pm;
+                self.lag.observe(shared, kind, p.key, lag, (pm, None));
+            }
+        }
+    }
+
+    fn extra(&mut self, kind: Kind, key: &str) {
+        if self.shared.single_region_object(kind, key, Side::Secondary) {
+            return;
+        }
+        let mut f = finding(
+            FindingClass::Extra,
+            kind,
+            key,
+            "in the secondary only".into(),
+        );
+        f.hint = Some(
+            "remove it from the secondary, or create it in the primary: changes belong in the primary"
+                .into(),
+        );
+        self.push(f);
+    }
+
+    fn changed(&mut self, kind: Kind, p: &Record, s: &Record, rules: &KindRules) {
+        let shared = self.shared;
+        if shared.fast_equal(p.content.get(), s.content.get(), rules, &mut self.bufs) {
+            return;
+        }
+        let mut pv = parse(p.content_bytes());
+        let sv = parse(s.content_bytes());
+        shared.rewriter.rewrite_value(&mut pv);
+        let principals = matches!(kind, Kind::Groups | Kind::Permissions | Kind::Grants);
+        let keep = |field: &str, id: &str, side: Side| {
+            !(principals && matches!(field, "principal" | "key") && shared.single_region(id, side))
+        };
+        let mut fields = Vec::new();
+        tree::diff_values(&pv, &sv, &keep, &mut fields);
+        fields.retain(|f| !rules.is_passive_field(&f.path));
+        // A storage path left at the primary is reported as a dangling
+        // reference (with the rewrite rule); not twice.
+        if let Some(field) = storage_field(kind) {
+            if shared.primary_prefix(s, field).is_some() {
+                fields.retain(|f| f.path != field);
+            }
+        }
+        if fields.is_empty() {
+            return;
+        }
+        let message = match fields.as_slice() {
+            [one] => format!("`{}` differs", one.path),
+            [first, rest @ ..] => {
+                format!("{} fields differ, first `{}`", rest.len() + 1, first.path)
+            }
+            [] => return,
+        };
+        let mut f = finding(FindingClass::Changed, kind, &s.key, message);
+        f.fields = fields;
+        f.hint = Some(
+            "re-sync it from the primary, or add a rewrite or ignore rule if the difference is expected"
+                .into(),
+        );
+        self.push(f);
+    }
+
+    /// Checks that only need the secondary: passive state, references, storage paths.
+    fn secondary_checks(
+        &mut self,
+        kind: Kind,
+        s: &'a Record,
+        p: Option<&'a Record>,
+        rules: &KindRules,
+        held: bool,
+    ) {
+        let content = s.content_bytes();
+        let mut violations = Vec::new();
+        rules.check(content, |rule, raw| violations.push((rule, raw)));
+        for (rule, raw) in violations {
+            let shown = match raw {
+                None => "unset".to_owned(),
+                Some(r) => match scan::as_string(r) {
+                    Some(text) => format!("`{text}`"),
+                    None => String::from_utf8_lossy(r).into_owned(),
+                },
+            };
+            let mut f = finding(
+                FindingClass::PassiveViolation,
+                kind,
+                &s.key,
+                format!(
+                    "`{}` is {shown} in a passive secondary (expected {})",
+                    rule.dotted,
+                    rule.expected()
+                ),
+            );
+            f.fields.push(FieldDiff {
+                path: rule.dotted.into(),
+                primary: p
+                    .and_then(|p| scan::get_path(p.content_bytes(), rule.path))
+                    .map(parse),
+                secondary: raw.map(parse),
+            });
+            f.rule = Some(rule.rule.into());
+            f.hint = Some(rule.hint.into());
+            self.push(f);
+        }
+        if held {
+            self.held_job_acl(kind, s);
+        }
+        self.dangling_refs(kind, s);
+        if let Some(field) = storage_field(kind) {
+            if let Some(n) = self.shared.primary_prefix(s, field) {
+                self.storage_at_primary(kind, s, p, field, n);
+            }
+        }
+    }
+
+    /// Job ACLs held back until failover: direct grants other than the
+    /// owner (every job has one) are a violation.
+    fn held_job_acl(&mut self, kind: Kind, s: &Record) {
+        let Some(raw) = scan::get_path(s.content_bytes(), &["direct"]) else {
+            return;
+        };
+        let Value::Array(entries) = parse(raw) else {
+            return;
+        };
+        let fields: Vec<FieldDiff> = entries
+            .into_iter()
+            .enumerate()
+            .filter(|(_, e)| e.get("permission_level").and_then(Value::as_str) != Some("IS_OWNER"))
+            .map(|(n, e)| FieldDiff {
+                path: match e.get("principal").and_then(Value::as_str) {
+                    Some(p) => format!("direct[{p}]"),
+                    None => format!("direct[{n}]"),
+                },
+                primary: None,
+                secondary: Some(e),
+            })
+            .collect();
+        if fields.is_empty() {
+            return;
+        }
+        let mut f = finding(
+            FindingClass::PassiveViolation,
+            kind,
+            &s.key,
+            format!(
+                "{} direct job permission(s) applied before the DR event",
+                fields.len()
+            ),
+        );
+        f.fields = fields;
+        f.rule = Some(passive::HOLD_JOB_ACLS_RULE.into());
+        f.hint = Some("remove the grants from the secondary's job; apply them at failover".into());
+        self.push(f);
+    }
+
+    fn dangling_refs(&mut self, kind: Kind, s: &Record) {
+        let mut fields = Vec::new();
+        let mut names = Vec::new();
+        for r in &s.refs {
+            if !self.shared.dangles(r) {
+                continue;
+            }
+            let (target, shown) = match (&r.key, &r.unresolved_id) {
+                (Some(key), _) => (
+                    json!({"kind": r.kind, "key": key}),
+                    format!("{} `{key}`", r.kind),
+                ),
+                (None, id) => (
+                    json!({"kind": r.kind, "unresolved_id": id}),
+                    format!("{} id `{}`", r.kind, id.as_deref().unwrap_or("?")),
+                ),
+            };
+            fields.push(FieldDiff {
+                path: r.field.clone(),
+                primary: None,
+                secondary: Some(target),
+            });
+            // A secret reference names its scope and its key: one name each.
+            if !names.contains(&shown) {
+                names.push(shown);
+            }
+        }
+        if fields.is_empty() {
+            return;
+        }
+        let message = match (names.as_slice(), fields.len()) {
+            ([one], 1) => format!(
+                "`{}` refers to {one}, which is not in the secondary",
+                fields[0].path
+            ),
+            _ => {
+                let shown: Vec<&str> = names.iter().take(3).map(String::as_str).collect();
+                let more = names.len().saturating_sub(3);
+                let more = if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                };
+                format!(
+                    "{} references do not resolve in the secondary: {}{more}",
+                    fields.len(),
+                    shown.join(", ")
+                )
+            }
+        };
+        fields.sort_by(|a, b| a.path.cmp(&b.path));
+        let mut f = finding(FindingClass::DanglingReference, kind, &s.key, message);
+        f.fields = fields;
+        f.rule = Some("references".into());
+        f.hint = Some(
+            "create the referenced objects in the secondary (or fix the references) before failover"
+                .into(),
+        );
+        self.push(f);
+    }
+
+    fn storage_at_primary(
+        &mut self,
+        kind: Kind,
+        s: &Record,
+        p: Option<&Record>,
+        field: &str,
+        n: usize,
+    ) {
+        let shared = self.shared;
+        let Some(rule) = shared.rules.rewrites.get(n) else {
+            return;
+        };
+        let secondary = scan::get_path(s.content_bytes(), &[field]).map(parse);
+        let expected = secondary
+            .as_ref()
+            .and_then(Value::as_str)
+            .and_then(|v| shared.rewriter.rewrite_str(v));
+        let mut f = finding(
+            FindingClass::DanglingReference,
+            kind,
+            &s.key,
+            format!(
+                "`{field}` still points at the primary region (`{}`)",
+                rule.primary
+            ),
+        );
+        f.fields.push(FieldDiff {
+            path: field.into(),
+            primary: p
+                .and_then(|p| scan::get_path(p.content_bytes(), &[field]))
+                .map(parse),
+            secondary,
+        });
+        f.rule = Some(format!("rewrite[{n}]"));
+        f.hint = Some(match expected {
+            Some(e) => format!(
+                "point it at `{e}` in the secondary (rewrite rule from {})",
+                rule.origin
+            ),
+            None => format!("point it at `{}` in the secondary", rule.secondary),
+        });
+        self.push(f);
+    }
+
+    fn finish_lag(&mut self) -> Option<Lag> {
+        if !self.lag.measured {
+            return None;
+        }
+        let rpo_ms = self.shared.rpo_ms;
+        let within_rpo = rpo_ms.map(|rpo| self.lag.max <= rpo);
+        let worst = self.lag.worst;
+        if let (Some(false), Some((kind, key, pm, sm)), Some(rpo)) = (within_rpo, worst, rpo_ms) {
+            let mut f = finding(
+                FindingClass::ReplicationLag,
+                kind,
+                key,
+                format!(
+                    "the secondary lags the primary by {} (RPO {}): {} object(s) beyond the RPO, the worst is this one",
+                    human_ms(self.lag.max),
+                    human_ms(rpo),
+                    self.lag.beyond
+                ),
+            );
+            f.fields.push(FieldDiff {
+                path: "modified_at".into(),
+                primary: Some(json!(pm)),
+                secondary: sm.map(|m| json!(m)),
+            });
+            f.rule = Some("rpo".into());
+            f.hint =
+                Some("check that the sync job runs, and succeeds, at least once per RPO".into());
+            self.push(f);
+        }
+        Some(Lag {
+            max_lag_ms: self.lag.max,
+            worst: worst.map(|(kind, key, _, _)| (kind, key.to_owned())),
+            within_rpo,
+        })
+    }
+}
+
+fn side_facts(snapshot: &Snapshot) -> SideFacts {
+    SideFacts {
+        host: snapshot.metadata.host.clone(),
+        captured_at: snapshot.metadata.captured_at.clone(),
+        captured_at_ms: snapshot.metadata.captured_at_ms,
+    }
+}
+
+/// Gives each finding its stable id (`<class>/<kind>/<key>`, then `#2`,
+/// `#3`... for further findings of one class on one object, in the order
+/// they were found) and sorts them most severe first.
+fn assign_ids(findings: Vec<Finding>) -> Vec<Finding> {
+    let mut numbered: Vec<(usize, usize, Finding)> = findings
+        .into_iter()
+        .enumerate()
+        .map(|(n, f)| (n, 0, f))
+        .collect();
+    numbered.sort_by(|a, b| {
+        (a.2.kind, &a.2.key, a.2.class, a.0).cmp(&(b.2.kind, &b.2.key, b.2.class, b.0))
+    });
+    let mut previous: Option<(Kind, String, FindingClass)> = None;
+    let mut n = 0;
+    for (_, seq, f) in &mut numbered {
+        let same = previous
+            .as_ref()
+            .is_some_and(|(k, key, c)| *k == f.kind && *key == f.key && *c == f.class);
+        n = if same { n + 1 } else { 1 };
+        *seq = n;
+        f.id = format!("{}/{}/{}", f.class.name(), f.kind, f.key);
+        if n > 1 {
+            f.id.push_str(&format!("#{n}"));
+        }
+        if !same {
+            previous = Some((f.kind, f.key.clone(), f.class));
+        }
+    }
+    numbered.sort_by(|a, b| {
+        (a.2.severity, a.2.kind, &a.2.key, a.2.class, a.1).cmp(&(
+            b.2.severity,
+            b.2.kind,
+            &b.2.key,
+            b.2.class,
+            b.1,
+        ))
+    });
+    numbered.into_iter().map(|(_, _, f)| f).collect()
+}
