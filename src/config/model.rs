@@ -2,7 +2,6 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
 
 use super::error::ConfigError;
 use crate::auth::AuthInputs;
@@ -62,39 +61,8 @@ impl ClientSettings {
     }
 }
 
-/// A report format `standby check` can write.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize)]
-#[serde(rename_all = "snake_case")]
-pub enum ReportFormat {
-    /// Plain text, `drift.txt`.
-    Text,
-    /// Markdown for CI job summaries, `drift.md`.
-    Markdown,
-    /// The versioned JSON report, `drift.json`.
-    Json,
-    /// JUnit XML for test dashboards, `drift.junit.xml`.
-    Junit,
-}
-
-impl ReportFormat {
-    /// Every format, in the order reports are written.
-    pub const ALL: [ReportFormat; 4] = [
-        ReportFormat::Text,
-        ReportFormat::Markdown,
-        ReportFormat::Json,
-        ReportFormat::Junit,
-    ];
-
-    /// The report's file name inside its pair's directory.
-    pub fn file_name(self) -> &'static str {
-        match self {
-            ReportFormat::Text => "drift.txt",
-            ReportFormat::Markdown => "drift.md",
-            ReportFormat::Json => "drift.json",
-            ReportFormat::Junit => "drift.junit.xml",
-        }
-    }
-}
+/// A report format `standby check` can write: the report module's own.
+pub use crate::report::Format as ReportFormat;
 
 /// `[reports]`.
 #[derive(Clone, Debug, PartialEq, Eq)]

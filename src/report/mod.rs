@@ -32,8 +32,9 @@ pub use markdown::Markdown;
 pub use summary::summary_line;
 pub use text::{Text, explain};
 
-/// An output format of the drift report.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// An output format of the drift report (also the `formats` of `standby.toml`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Format {
     /// For a terminal or a CI log: summary first, findings by kind, 80 columns.
     Text,
@@ -56,6 +57,16 @@ impl Format {
             Format::Markdown => "markdown",
             Format::Json => "json",
             Format::Junit => "junit",
+        }
+    }
+
+    /// The report's file name in `standby check`'s report directory.
+    pub fn file_name(self) -> &'static str {
+        match self {
+            Format::Text => "drift.txt",
+            Format::Markdown => "drift.md",
+            Format::Json => "drift.json",
+            Format::Junit => "drift.junit.xml",
         }
     }
 
