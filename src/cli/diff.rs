@@ -95,7 +95,12 @@ pub(super) fn run(args: DiffArgs, global: &Global) -> anyhow::Result<Outcome> {
     let (rules, config_baseline) = rules_from(config.as_ref(), args.pair.as_deref())?;
     let primary = read_snapshot(&args.primary)?;
     let secondary = read_snapshot(&args.secondary)?;
-    let report = compare(&primary, &secondary, &rules, args.baseline.as_deref().or(config_baseline.as_deref()))?;
+    let report = compare(
+        &primary,
+        &secondary,
+        &rules,
+        args.baseline.as_deref().or(config_baseline.as_deref()),
+    )?;
     if let Some(path) = &args.write_baseline {
         write_atomic(path, |out| Baseline::from_report(&report).write(out))?;
     }
@@ -104,9 +109,17 @@ pub(super) fn run(args: DiffArgs, global: &Global) -> anyhow::Result<Outcome> {
         failures_only: args.failures_only,
         verbose: args.details,
     };
-    let main = args.output.as_deref().map_or(Destination::Stdout, Destination::from_arg);
-    write_to(&main, |out| report::render(args.format, &report, &options, out))?;
-    let plain = RenderOptions { color: false, ..options };
+    let main = args
+        .output
+        .as_deref()
+        .map_or(Destination::Stdout, Destination::from_arg);
+    write_to(&main, |out| {
+        report::render(args.format, &report, &options, out)
+    })?;
+    let plain = RenderOptions {
+        color: false,
+        ..options
+    };
     for (path, format) in [
         (&args.text, Format::Text),
         (&args.markdown, Format::Markdown),
@@ -126,7 +139,8 @@ pub(super) fn run(args: DiffArgs, global: &Global) -> anyhow::Result<Outcome> {
 pub(super) fn explain(args: ExplainArgs) -> anyhow::Result<Outcome> {
     let report: DriftReport = match (&args.report, &args.primary, &args.secondary) {
         (Some(path), _, _) => {
-            let bytes = std::fs::read(path).with_context(|| format!("failed to read `{}`", path.display()))?;
+            let bytes = std::fs::read(path)
+                .with_context(|| format!("failed to read `{}`", path.display()))?;
             serde_json::from_slice(&bytes).map_err(|e| {
                 anyhow::anyhow!(
                     "`{}` is not a standby JSON report: line {}, column {}: {e}",
@@ -155,14 +169,21 @@ pub(super) fn explain(args: ExplainArgs) -> anyhow::Result<Outcome> {
             .filter(|id| id.contains(args.finding.rsplit('/').next().unwrap_or("")))
             .take(5)
             .collect();
-        let hint = if close.is_empty() { String::new() } else { format!("\nhint: did you mean {}", close.join(", ")) };
+        let hint = if close.is_empty() {
+            String::new()
+        } else {
+            format!("\nhint: did you mean {}", close.join(", "))
+        };
         anyhow::bail!("no finding `{}` in the report{hint}", args.finding)
     }
 }
 
 /// The rules of the selected pair, and its baseline file, or the defaults
 /// (a passive secondary, no ignores) without a config.
-pub(super) fn rules_from(config: Option<&Config>, pair: Option<&str>) -> anyhow::Result<(Rules, Option<PathBuf>)> {
+pub(super) fn rules_from(
+    config: Option<&Config>,
+    pair: Option<&str>,
+) -> anyhow::Result<(Rules, Option<PathBuf>)> {
     match config {
         None if pair.is_some() => anyhow::bail!("`--pair` needs `--config`"),
         None => Ok((Rules::default(), None)),
@@ -201,4 +222,3 @@ pub(super) fn outcome(report: &DriftReport) -> Outcome {
         Outcome::Clean
     }
 }
-

@@ -1,6 +1,7 @@
 //! The command line: clap arguments → resolved settings → one command → exit
 //! code. The only module that knows clap.
 
+mod check;
 mod diff;
 mod exit;
 mod logging;
@@ -46,6 +47,9 @@ pub enum Command {
     /// Capture a normalized inventory of one workspace into a snapshot file.
     #[command(after_help = snapshot::EXAMPLES)]
     Snapshot(snapshot::SnapshotArgs),
+    /// Snapshot every workspace pair of standby.toml, diff, write the reports (nightly CI).
+    #[command(after_help = check::EXAMPLES)]
+    Check(check::CheckArgs),
     /// Compare a primary and a secondary snapshot into a drift report.
     #[command(after_help = diff::EXAMPLES)]
     Diff(diff::DiffArgs),
@@ -119,6 +123,7 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
     let global = Global { quiet: cli.quiet };
     match cli.command {
         Command::Snapshot(args) => snapshot::run(args, &global).await,
+        Command::Check(args) => check::run(args, &global).await,
         Command::Diff(args) => diff::run(args, &global),
         Command::Explain(args) => diff::explain(args),
     }

@@ -4,7 +4,7 @@
 use std::sync::Mutex;
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::collect::Observer;
 use crate::kind::Kind;
@@ -36,6 +36,13 @@ impl CaptureProgress {
             host: host.to_owned(),
             pending: Mutex::new(kinds.to_vec()),
         }
+    }
+
+    /// A progress display drawn with others (several workspaces at once).
+    pub fn with_multi(host: &str, kinds: &[Kind], visible: bool, multi: &MultiProgress) -> Self {
+        let progress = CaptureProgress::new(host, kinds, visible);
+        let bar = progress.bar.map(|bar| multi.add(bar));
+        CaptureProgress { bar, ..progress }
     }
 
     /// Removes the bar.
