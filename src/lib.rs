@@ -10,11 +10,14 @@ pub mod auth;
 pub mod capture;
 pub mod cli;
 pub mod client;
+pub mod config;
 pub mod diff;
 pub mod kind;
 pub mod output;
+pub mod report;
 pub mod snapshot;
 
 pub use kind::Kind;
 pub mod collect;
 pub mod normalize;
+pub mod mock;

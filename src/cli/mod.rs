@@ -5,6 +5,7 @@ mod check;
 mod diff;
 mod exit;
 mod logging;
+mod mock;
 mod progress;
 mod snapshot;
 
@@ -55,6 +56,20 @@ pub enum Command {
     Diff(diff::DiffArgs),
     /// Show one finding in full: both values side by side and what would fix it.
     Explain(diff::ExplainArgs),
+    /// A stateful mock Databricks workspace, for rehearsals, demos and tests.
+    Mock {
+        /// The mock command.
+        #[command(subcommand)]
+        command: MockCommand,
+    },
+}
+
+/// `standby mock` commands.
+#[derive(Debug, Subcommand)]
+pub enum MockCommand {
+    /// Serve fixture workspaces over HTTP until SIGINT/SIGTERM.
+    #[command(after_help = mock::EXAMPLES)]
+    Serve(mock::MockServeArgs),
 }
 
 /// Which workspace, and how to authenticate. Tokens never come as a bare
@@ -126,6 +141,10 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Check(args) => check::run(args, &global).await,
         Command::Diff(args) => diff::run(args, &global),
         Command::Explain(args) => diff::explain(args),
+        Command::Mock { command: MockCommand::Serve(args) } => {
+            let code = mock::serve(args).await?;
+            Ok(if code == ExitCode::SUCCESS { Outcome::Clean } else { Outcome::CouldNotCheck })
+        }
     }
 }
 

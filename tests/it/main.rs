@@ -3,6 +3,7 @@
 mod cli;
 mod client;
 mod determinism;
+mod drift;
 mod e2e;
 mod leaks;
 mod resume;

@@ -1,0 +1,502 @@
+//! Fixtures: one workspace in the API's own JSON shapes (format version 1,
+//! `notes/fixture-format.md`), loaded into a ready store, and dumped back.
+//!
+//! Loading validates everything and names the file, line and column of the
+//! offending item; objects are kept as the compact text of the item, so a
+//! response recorded from a real workspace is served back unchanged.
+
+use std::path::Path;
+
+use serde::Deserialize;
+use serde_json::Value;
+use serde_json::value::RawValue;
+
+use super::store::{Durations, Workspace};
+
+/// The fixture format this build reads and writes.
+///
+/// Version 1: the first version.
+pub const FIXTURE_VERSION: u32 = 1;
+
+/// Where the virtual clock starts when a fixture does not say
+/// (2025-11-24T16:00:00Z), so runs of tests see the same times.
+pub const DEFAULT_START_MS: i64 = 1_764_000_000_000;
+
+/// A loaded, validated workspace, ready to be served.
+#[derive(Debug)]
+pub struct Fixture {
+    pub(crate) ws: Workspace,
+}
+
+/// Why a fixture could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum FixtureError {
+    /// The file could not be read.
+    #[error("cannot read fixture `{path}`: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The text is not a valid fixture.
+    #[error("invalid fixture `{origin}` at line {line}, column {column}: {message}")]
+    Invalid {
+        /// The file (or label) the text came from.
+        origin: String,
+        /// 1-based line.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong.
+        message: String,
+    },
+}
+
+/// Reads and validates a fixture file.
+pub fn load_fixture(path: impl AsRef<Path>) -> Result<Fixture, FixtureError> {
+    let path = path.as_ref();
+    let text = std::fs::read_to_string(path).map_err(|source| FixtureError::Read {
+        path: path.display().to_string(),
+        source,
+    })?;
+    Fixture::parse(&text, &path.display().to_string())
+}
+
+/// Why one item of a collection is invalid, from a kind's loader.
+#[derive(Debug)]
+pub(crate) enum LoadError {
+    /// A message about the item as a whole.
+    Msg(String),
+    /// A serde error inside the item (its position is relative to the item).
+    Json(serde_json::Error),
+}
+
+impl From<String> for LoadError {
+    fn from(m: String) -> Self {
+        LoadError::Msg(m)
+    }
+}
+
+impl From<serde_json::Error> for LoadError {
+    fn from(e: serde_json::Error) -> Self {
+        LoadError::Json(e)
+    }
+}
+
+/// The clock section.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClockSpec {
+    start_ms: Option<i64>,
+}
+
+/// The top level, borrowing each object's text from the input.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawFixture<'a> {
+    fixture_version: u32,
+    #[serde(default)]
+    name: Option<String>,
+    #[serde(default)]
+    workspace_id: Option<String>,
+    #[serde(default)]
+    clock: Option<ClockSpec>,
+    #[serde(default)]
+    durations: Option<Durations>,
+    #[serde(borrow, default)]
+    users: Vec<&'a RawValue>,
+    #[serde(borrow, default)]
+    groups: Vec<&'a RawValue>,
+    #[serde(borrow, default)]
+    service_principals: Vec<&'a RawValue>,
+    #[serde(borrow, default)]
+    jobs: Vec<&'a RawValue>,
+    #[serde(borrow, default)]
+    runs: Vec<&'a RawValue>,
+    #[serde(borrow, default)]
+    clusters: Vec<&'a RawValue>,
+    #[serde(borrow, default)]
+    cluster_libraries: Vec<&'a RawValue>,
+    #[serde(borrow, default)]
+    instance_pools: Vec<&'a RawValue>,
+    #[serde(borrow, default)]
+    cluster_policies: Vec<&'a RawValue>,
+    #[serde(borrow, default)]
+    global_init_scripts: Vec<&'a RawValue>,
+    #[serde(borrow, default)]
+    workspace_objects: Vec<&'a RawValue>,
+    #[serde(borrow, default)]
+    repos: Vec<&'a RawValue>,
+    #[serde(borrow, default)]
+    secret_scopes: Vec<&'a RawValue>,
+    #[serde(borrow, default)]
+    permissions: Vec<&'a RawValue>,
+    #[serde(borrow, default)]
+    catalogs: Vec<&'a RawValue>,
+    #[serde(borrow, default)]
+    schemas: Vec<&'a RawValue>,
+    #[serde(borrow, default)]
+    tables: Vec<&'a RawValue>,
+    #[serde(borrow, default)]
+    grants: Vec<&'a RawValue>,
+    #[serde(borrow, default)]
+    sql_warehouses: Vec<&'a RawValue>,
+    #[serde(borrow, default)]
+    ip_access_lists: Vec<&'a RawValue>,
+    #[serde(default)]
+    workspace_conf: Option<serde_json::Map<String, Value>>,
+}
+
+/// A kind's loader: adds one item (its JSON text) to the workspace.
+type Loader = fn(&mut Workspace, &str) -> Result<(), LoadError>;
+
+impl Fixture {
+    /// Parses and validates fixture text; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Fixture, FixtureError> {
+        let invalid = |line: usize, column: usize, message: String| FixtureError::Invalid {
+            origin: origin.to_owned(),
+            line,
+            column,
+            message,
+        };
+        let raw: RawFixture<'_> = serde_json::from_str(text).map_err(|e| {
+            invalid(
+                e.line(),
+                e.column(),
+                super::http::strip_position(&e.to_string()),
+            )
+        })?;
+        if raw.fixture_version != FIXTURE_VERSION {
+            return Err(invalid(
+                1,
+                1,
+                format!(
+                    "unsupported `fixture_version` {} (this standby reads version {FIXTURE_VERSION})",
+                    raw.fixture_version
+                ),
+            ));
+        }
+        let name = raw.name.clone().unwrap_or_else(|| "workspace".to_owned());
+        let workspace_id = match &raw.workspace_id {
+            Some(id) if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) => id.clone(),
+            Some(id) => {
+                return Err(invalid(
+                    1,
+                    1,
+                    format!("`workspace_id` must be a numeric string, not `{id}`"),
+                ));
+            }
+            None => (super::store::fnv1a(name.as_bytes()) % 9_000_000_000_000_000
+                + 1_000_000_000_000_000)
+                .to_string(),
+        };
+        let start_ms = raw
+            .clock
+            .as_ref()
+            .and_then(|c| c.start_ms)
+            .unwrap_or(DEFAULT_START_MS);
+        let mut ws = Workspace::new(
+            name,
+            workspace_id,
+            start_ms,
+            raw.durations.unwrap_or_default(),
+        );
+        ws.begin_load();
+
+        // Order matters: principals before groups (members), objects before
+        // the permissions and libraries that name them.
+        let sections: [(&str, &[&RawValue], Loader); 20] = [
+            ("users", &raw.users, super::users::load),
+            (
+                "service_principals",
+                &raw.service_principals,
+                super::service_principals::load,
+            ),
+            ("groups", &raw.groups, super::groups::load),
+            (
+                "instance_pools",
+                &raw.instance_pools,
+                super::instance_pools::load,
+            ),
+            (
+                "cluster_policies",
+                &raw.cluster_policies,
+                super::cluster_policies::load,
+            ),
+            ("clusters", &raw.clusters, super::clusters::load),
+            (
+                "cluster_libraries",
+                &raw.cluster_libraries,
+                super::clusters::load_libraries,
+            ),
+            (
+                "global_init_scripts",
+                &raw.global_init_scripts,
+                super::global_init_scripts::load,
+            ),
+            (
+                "workspace_objects",
+                &raw.workspace_objects,
+                super::workspace::load,
+            ),
+            ("repos", &raw.repos, super::repos::load),
+            ("jobs", &raw.jobs, super::jobs::load),
+            ("runs", &raw.runs, super::runs::load),
+            ("secret_scopes", &raw.secret_scopes, super::secrets::load),
+            (
+                "sql_warehouses",
+                &raw.sql_warehouses,
+                super::sql_warehouses::load,
+            ),
+            (
+                "ip_access_lists",
+                &raw.ip_access_lists,
+                super::ip_access_lists::load,
+            ),
+            ("catalogs", &raw.catalogs, super::catalog::load_catalog),
+            ("schemas", &raw.schemas, super::catalog::load_schema),
+            ("tables", &raw.tables, super::catalog::load_table),
+            ("grants", &raw.grants, super::catalog::load_grants),
+            ("permissions", &raw.permissions, super::permissions::load),
+        ];
+        for (section, items, loader) in sections {
+            for (index, item) in items.iter().enumerate() {
+                let item_text = item.get();
+                if let Err(e) = loader(&mut ws, item_text) {
+                    let offset =
+                        (item_text.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+                    let (line, column) = position(text, offset);
+                    let (line, column, message) = match e {
+                        LoadError::Msg(m) => (line, column, m),
+                        LoadError::Json(e) if e.line() == 1 => (
+                            line,
+                            column + e.column().saturating_sub(1),
+                            super::http::strip_position(&e.to_string()),
+                        ),
+                        LoadError::Json(e) => (
+                            line + e.line() - 1,
+                            e.column(),
+                            super::http::strip_position(&e.to_string()),
+                        ),
+                    };
+                    return Err(invalid(
+                        line,
+                        column,
+                        format!("`{section}` item {index}: {message}"),
+                    ));
+                }
+            }
+        }
+        if let Some(conf) = raw.workspace_conf {
+            super::workspace_conf::load(&mut ws, conf)
+                .map_err(|m| invalid(1, 1, format!("`workspace_conf`: {m}")))?;
+        }
+        ws.finish_load();
+        Ok(Fixture { ws })
+    }
+
+    /// An empty workspace with default settings.
+    pub fn empty(name: &str) -> Fixture {
+        let text = format!(
+            r#"{{"fixture_version": {FIXTURE_VERSION}, "name": {}}}"#,
+            Value::from(name)
+        );
+        // A fixed, valid text: parsing cannot fail, but fall back to a bare store anyway.
+        Fixture::parse(&text, name).unwrap_or_else(|_| {
+            let mut ws = Workspace::new(
+                name.to_owned(),
+                "1000000000000000".into(),
+                DEFAULT_START_MS,
+                Durations::default(),
+            );
+            ws.finish_load();
+            Fixture { ws }
+        })
+    }
+
+    /// The fixture's label.
+    pub fn name(&self) -> &str {
+        &self.ws.name
+    }
+
+    /// The numeric workspace id it serves.
+    pub fn workspace_id(&self) -> &str {
+        &self.ws.workspace_id
+    }
+
+    /// The workspace as fixture text (secret values are never included).
+    pub fn to_json(&self) -> String {
+        self.ws.dump()
+    }
+}
+
+/// 1-based line and column of a byte offset.
+fn position(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text.as_bytes()[..offset.min(text.len())];
+    let line = before.iter().filter(|b| **b == b'\n').count() + 1;
+    let line_start = before
+        .iter()
+        .rposition(|b| *b == b'\n')
+        .map_or(0, |i| i + 1);
+    (
+        line,
+        String::from_utf8_lossy(&before[line_start..])
+            .chars()
+            .count()
+            + 1,
+    )
+}
+
+impl Workspace {
+    /// Cross-kind work after every item is in: implied folders, derived
+    /// state, schedules, counters above every id the fixture used.
+    fn finish_load(&mut self) {
+        self.end_load();
+        self.finish_objects();
+        self.finish_jobs();
+        self.finish_compute();
+    }
+
+    /// The workspace as fixture text, one object per line.
+    pub(crate) fn dump(&self) -> String {
+        let mut out = String::with_capacity(1 << 16);
+        out.push_str("{\n");
+        let head = serde_json::json!({
+            "fixture_version": FIXTURE_VERSION,
+            "name": self.name,
+            "workspace_id": self.workspace_id,
+            "clock": {"start_ms": self.now()},
+            "durations": self.durations,
+        });
+        if let Value::Object(map) = head {
+            for (k, v) in map {
+                out.push_str(&format!("  {}: {},\n", Value::from(k), v));
+            }
+        }
+        let sections: Vec<(&str, Vec<String>)> = vec![
+            ("users", self.users.dump()),
+            ("groups", self.groups.dump()),
+            ("service_principals", self.service_principals.dump()),
+            ("jobs", self.jobs.dump()),
+            ("runs", self.dump_runs()),
+            ("clusters", self.clusters.dump()),
+            ("cluster_libraries", self.clusters.dump_libraries()),
+            ("instance_pools", self.pools.dump()),
+            ("cluster_policies", self.policies.dump()),
+            ("global_init_scripts", self.scripts.dump()),
+            ("workspace_objects", self.objects.dump()),
+            ("repos", self.repos.dump()),
+            ("secret_scopes", self.secrets.dump()),
+            ("permissions", self.dump_permissions()),
+            ("catalogs", self.uc.dump_catalogs()),
+            ("schemas", self.uc.dump_schemas()),
+            ("tables", self.uc.dump_tables()),
+            ("grants", self.uc.dump_grants()),
+            ("sql_warehouses", self.warehouses.dump()),
+            ("ip_access_lists", self.ip_lists.dump()),
+        ];
+        for (name, items) in sections {
+            out.push_str(&format!("  \"{name}\": ["));
+            for (i, item) in items.iter().enumerate() {
+                out.push_str(if i == 0 { "\n    " } else { ",\n    " });
+                out.push_str(item);
+            }
+            out.push_str(if items.is_empty() { "],\n" } else { "\n  ],\n" });
+        }
+        out.push_str(&format!("  \"workspace_conf\": {}\n}}\n", self.conf.dump()));
+        out
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn err(text: &str) -> FixtureError {
+        Fixture::parse(text, "t.json").unwrap_err()
+    }
+
+    #[test]
+    fn unknown_top_level_keys_are_located() {
+        let e = err("{\n  \"fixture_version\": 1,\n  \"jobz\": []\n}");
+        match e {
+            FixtureError::Invalid {
+                line,
+                message,
+                origin,
+                ..
+            } => {
+                assert_eq!((line, origin.as_str()), (3, "t.json"));
+                assert!(message.contains("unknown field `jobz`"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn version_and_workspace_id_are_checked() {
+        assert!(
+            err(r#"{"fixture_version": 2}"#)
+                .to_string()
+                .contains("unsupported `fixture_version` 2")
+        );
+        assert!(
+            err(r#"{"fixture_version": 1, "workspace_id": "abc"}"#)
+                .to_string()
+                .contains("numeric string")
+        );
+        assert!(err("{}").to_string().contains("fixture_version"));
+    }
+
+    #[test]
+    fn a_bad_item_is_reported_at_its_line_and_column() {
+        let text = "{\"fixture_version\": 1,\n \"users\": [\n  {\"id\": \"1\", \"userName\": \"a@x.com\"},\n  {\"id\": \"2\", \"userName\": 5}\n ]}";
+        match err(text) {
+            FixtureError::Invalid {
+                line,
+                column,
+                message,
+                ..
+            } => {
+                assert_eq!(line, 4);
+                assert!(column > 3, "{column}");
+                assert!(message.starts_with("`users` item 1:"), "{message}");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn missing_file_names_the_file() {
+        let e = load_fixture("/nonexistent/fixture.json").unwrap_err();
+        assert!(e.to_string().contains("`/nonexistent/fixture.json`"), "{e}");
+    }
+
+    #[test]
+    fn empty_fixture_has_defaults() {
+        let f = Fixture::empty("blank");
+        assert_eq!(f.name(), "blank");
+        assert_eq!(f.workspace_id().len(), 16);
+        assert_eq!(f.ws.now(), DEFAULT_START_MS);
+    }
+
+    #[test]
+    fn shipped_fixtures_load_and_dump_round_trips() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures");
+        for name in ["primary.json", "secondary.json"] {
+            let path = root.join(name);
+            if !path.exists() {
+                continue;
+            }
+            let f = load_fixture(&path).unwrap_or_else(|e| panic!("{e}"));
+            let dumped = f.to_json();
+            let again = Fixture::parse(&dumped, "dump").unwrap_or_else(|e| panic!("{e}\n{dumped}"));
+            assert_eq!(
+                again.to_json(),
+                dumped,
+                "{name}: a dump must load back to the same state"
+            );
+        }
+    }
+}

@@ -1,0 +1,722 @@
+//! Workspace objects: `GET /api/2.0/workspace/list|get-status|export`,
+//! `POST /api/2.0/workspace/import|mkdirs|delete`.
+//!
+//! Objects are indexed by path and by `object_id`; each folder keeps its
+//! children, so a listing costs the size of the folder, not of the tree.
+//! Folders a fixture does not list but its paths imply are created on load;
+//! repos appear as `REPO` objects at their paths. Contents (base64) are kept
+//! apart from the `ObjectInfo` and returned by `export` only.
+
+use std::collections::{BTreeSet, HashMap};
+
+use axum::Router;
+use axum::extract::{RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, header};
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use base64::Engine;
+use bytes::Bytes;
+use serde_json::{Map, Value, json};
+
+use super::error::{ApiError, StoreError};
+use super::fixture::LoadError;
+use super::http::{Out, Query, Reply, empty, json, json_value};
+use super::permissions::ObjType;
+use super::state::MockState;
+use super::store::{Doc, Workspace, join_object, split_object};
+
+/// One workspace object.
+#[derive(Debug)]
+pub(crate) struct WsObj {
+    /// The `ObjectInfo` as `list` and `get-status` return it.
+    pub(crate) doc: Doc,
+    pub(crate) object_id: i64,
+    /// `NOTEBOOK`, `DIRECTORY`, `FILE`, `LIBRARY`, `REPO`, `DASHBOARD`.
+    pub(crate) object_type: Box<str>,
+    pub(crate) language: Option<Box<str>>,
+    pub(crate) modified_at: Option<i64>,
+    /// Base64 source, for `export`.
+    content: Option<Box<str>>,
+    /// Full paths of the children, sorted (folders and repos only).
+    children: BTreeSet<Box<str>>,
+}
+
+/// Every workspace object.
+#[derive(Debug, Default)]
+pub(crate) struct WsStore {
+    by_path: HashMap<Box<str>, WsObj>,
+    by_id: HashMap<i64, Box<str>>,
+}
+
+impl WsStore {
+    /// The object at a path.
+    pub(crate) fn get(&self, path: &str) -> Option<&WsObj> {
+        self.by_path.get(path)
+    }
+
+    /// The `object_type` of an object id.
+    pub(crate) fn type_of_id(&self, id: i64) -> Option<&str> {
+        self.by_id
+            .get(&id)
+            .and_then(|p| self.by_path.get(p))
+            .map(|o| &*o.object_type)
+    }
+
+    fn insert(&mut self, path: &str, obj: WsObj) {
+        self.by_id.insert(obj.object_id, path.into());
+        self.by_path.insert(path.into(), obj);
+    }
+
+    /// Every object but the root, with its content, by path: for dumps.
+    pub(crate) fn dump(&self) -> Vec<String> {
+        let mut paths: Vec<&str> = self
+            .by_path
+            .keys()
+            .map(|p| &**p)
+            .filter(|p| *p != "/")
+            .collect();
+        paths.sort_unstable();
+        paths
+            .into_iter()
+            .filter_map(|p| self.by_path.get(p))
+            .map(|o| match &o.content {
+                None => o.doc.as_str().to_owned(),
+                Some(c) => {
+                    let mut map = o.doc.to_map();
+                    map.insert("content".into(), Value::from(&**c));
+                    Value::Object(map).to_string()
+                }
+            })
+            .collect()
+    }
+}
+
+/// The parent folder of a path (`None` for the root).
+pub(crate) fn parent_of(path: &str) -> Option<&str> {
+    if path == "/" {
+        return None;
+    }
+    match path.rfind('/') {
+        Some(0) => Some("/"),
+        Some(i) => Some(&path[..i]),
+        None => None,
+    }
+}
+
+/// Checks a path is absolute and normal; returns it without a trailing slash.
+pub(crate) fn check_path(path: &str) -> Result<String, StoreError> {
+    let trimmed = if path.len() > 1 {
+        path.trim_end_matches('/')
+    } else {
+        path
+    };
+    let bad_segment = trimmed != "/"
+        && trimmed
+            .split('/')
+            .skip(1)
+            .any(|s| s.is_empty() || s == "." || s == "..");
+    if !trimmed.starts_with('/') || bad_segment {
+        return Err(StoreError::Invalid(format!(
+            "Path ({path}) is not a valid absolute path."
+        )));
+    }
+    Ok(if trimmed.is_empty() {
+        "/".to_owned()
+    } else {
+        trimmed.to_owned()
+    })
+}
+
+fn not_found(path: &str) -> StoreError {
+    StoreError::NotFound(format!("Path ({path}) doesn't exist."))
+}
+
+const TYPES: [&str; 6] = [
+    "NOTEBOOK",
+    "DIRECTORY",
+    "FILE",
+    "LIBRARY",
+    "REPO",
+    "DASHBOARD",
+];
+
+/// Adds one fixture object. Its `content` is kept apart; the rest is the `ObjectInfo`.
+pub(crate) fn load(ws: &mut Workspace, raw: &str) -> Result<(), LoadError> {
+    let fields = split_object(raw)?;
+    let field = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.get());
+    let text = |name: &str| -> Result<Option<String>, LoadError> {
+        field(name)
+            .map(serde_json::from_str::<String>)
+            .transpose()
+            .map_err(|_| format!("`{name}` must be a string").into())
+    };
+    let int = |name: &str| -> Result<Option<i64>, LoadError> {
+        field(name)
+            .map(serde_json::from_str::<i64>)
+            .transpose()
+            .map_err(|_| format!("`{name}` must be an integer").into())
+    };
+    let raw_path = text("path")?.ok_or("missing `path`".to_owned())?;
+    let object_type = text("object_type")?.ok_or("missing `object_type`".to_owned())?;
+    let content = text("content")?;
+    let language = text("language")?;
+    let modified_at = int("modified_at")?;
+    let given_id = int("object_id")?;
+    let path = check_path(&raw_path).map_err(|e| e.to_string())?;
+    if path == "/" {
+        return Err("the root folder `/` is implied; do not list it"
+            .to_owned()
+            .into());
+    }
+    if !TYPES.contains(&object_type.as_str()) {
+        return Err(format!("unknown `object_type` `{object_type}`").into());
+    }
+    if ws.objects.by_path.contains_key(path.as_str()) {
+        return Err(format!("duplicate path `{path}`").into());
+    }
+    let object_id = match given_id {
+        Some(id) => id,
+        None => ws.ids.object_id(),
+    };
+    if ws.objects.by_id.contains_key(&object_id) {
+        return Err(format!("duplicate `object_id` {object_id}").into());
+    }
+    ws.ids.object = ws.ids.object.max(object_id.saturating_add(1));
+    if let Some(c) = &content {
+        base64::engine::general_purpose::STANDARD
+            .decode(c)
+            .map_err(|_| format!("`content` of `{path}` is not base64"))?;
+    }
+    let doc = if content.is_none() && given_id.is_some() && path == raw_path {
+        Doc::compact(raw)
+    } else {
+        // Without `content`, with the normal path and the generated id.
+        let path_value = serde_json::value::to_raw_value(&path).map_err(|e| e.to_string())?;
+        let id_value = serde_json::value::to_raw_value(&object_id).map_err(|e| e.to_string())?;
+        let kept = fields
+            .iter()
+            .filter(|(k, _)| k != "content" && k != "path" && k != "object_id")
+            .map(|(k, v)| (k.as_ref(), *v));
+        let fixed = [("path", &*path_value), ("object_id", &*id_value)];
+        Doc::compact(&join_object(fixed.into_iter().chain(kept)))
+    };
+    ws.objects.insert(
+        &path,
+        WsObj {
+            doc,
+            object_id,
+            object_type: object_type.into(),
+            language: language.map(Into::into),
+            modified_at,
+            content: content.map(Into::into),
+            children: BTreeSet::new(),
+        },
+    );
+    Ok(())
+}
+
+impl Workspace {
+    fn new_object(
+        &mut self,
+        path: &str,
+        object_type: &str,
+        language: Option<&str>,
+        now: Option<i64>,
+    ) -> WsObj {
+        let object_id = self.ids.object_id();
+        let mut m = Map::new();
+        m.insert("path".into(), Value::from(path));
+        m.insert("object_type".into(), Value::from(object_type));
+        m.insert("object_id".into(), Value::from(object_id));
+        m.insert("resource_id".into(), Value::from(object_id.to_string()));
+        if let Some(l) = language {
+            m.insert("language".into(), Value::from(l));
+        }
+        if let Some(t) = now {
+            m.insert("created_at".into(), Value::from(t));
+            m.insert("modified_at".into(), Value::from(t));
+        }
+        WsObj {
+            doc: Doc::from_map(m),
+            object_id,
+            object_type: object_type.into(),
+            language: language.map(Into::into),
+            modified_at: now,
+            content: None,
+            children: BTreeSet::new(),
+        }
+    }
+
+    /// After load: the root, implied folders, repos' `REPO` objects, and every folder's children.
+    pub(crate) fn finish_objects(&mut self) {
+        if !self.objects.by_path.contains_key("/") {
+            let root = self.new_object("/", "DIRECTORY", None, None);
+            self.objects.insert("/", root);
+        }
+        let repos: Vec<(i64, String)> = self
+            .repos
+            .items
+            .iter()
+            .filter_map(|(id, r)| r.path.as_deref().map(|p| (*id, p.to_owned())))
+            .collect();
+        for (id, path) in repos {
+            if !self.objects.by_path.contains_key(path.as_str())
+                && !self.objects.by_id.contains_key(&id)
+            {
+                let mut obj = self.new_object(&path, "REPO", None, None);
+                obj.object_id = id;
+                obj.doc.edit(|m| {
+                    m.insert("object_id".into(), Value::from(id));
+                    m.insert("resource_id".into(), Value::from(id.to_string()));
+                });
+                self.objects.insert(&path, obj);
+            }
+        }
+        // Sorted, a folder comes before everything under it, so once a
+        // parent existed before, the chain above it is linked already.
+        let mut paths: Vec<Box<str>> = self
+            .objects
+            .by_path
+            .keys()
+            .filter(|p| &***p != "/")
+            .cloned()
+            .collect();
+        paths.sort_unstable();
+        for path in paths {
+            let mut child: Box<str> = path;
+            while let Some(parent) = parent_of(&child).map(Box::<str>::from) {
+                let existed = self.objects.by_path.contains_key(&parent);
+                if !existed {
+                    let dir = self.new_object(&parent, "DIRECTORY", None, None);
+                    self.objects.insert(&parent, dir);
+                }
+                if let Some(p) = self.objects.by_path.get_mut(&parent) {
+                    p.children.insert(child);
+                }
+                if existed {
+                    break;
+                }
+                child = parent;
+            }
+        }
+    }
+
+    /// Creates a folder and its parents; a non-folder in the way is an error.
+    pub(crate) fn mkdirs(&mut self, path: &str) -> Result<(), StoreError> {
+        let path = check_path(path)?;
+        let mut missing = Vec::new();
+        let mut current = path.as_str();
+        loop {
+            match self.objects.get(current) {
+                Some(o) if &*o.object_type == "DIRECTORY" => break,
+                Some(_) => {
+                    return Err(StoreError::AlreadyExists(format!(
+                        "Path ({current}) already exists."
+                    )));
+                }
+                None => missing.push(current.to_owned()),
+            }
+            match parent_of(current) {
+                Some(p) => current = p,
+                None => break,
+            }
+        }
+        let now = self.now();
+        for dir in missing.into_iter().rev() {
+            let obj = self.new_object(&dir, "DIRECTORY", None, Some(now));
+            self.attach(&dir, obj);
+        }
+        Ok(())
+    }
+
+    /// Inserts an object and links it into its parent.
+    fn attach(&mut self, path: &str, obj: WsObj) {
+        if let Some(parent) = parent_of(path).and_then(|p| self.objects.by_path.get_mut(p)) {
+            parent.children.insert(path.into());
+        }
+        self.objects.insert(path, obj);
+    }
+
+    /// Removes an object (and, for a folder, everything under it).
+    fn remove_tree(&mut self, path: &str) {
+        let Some(obj) = self.objects.by_path.remove(path) else {
+            return;
+        };
+        self.objects.by_id.remove(&obj.object_id);
+        let t = match &*obj.object_type {
+            "NOTEBOOK" => Some(ObjType::Notebooks),
+            "DIRECTORY" => Some(ObjType::Directories),
+            "FILE" => Some(ObjType::Files),
+            "REPO" => Some(ObjType::Repos),
+            _ => None,
+        };
+        if let Some(t) = t {
+            self.permissions.forget(t, &obj.object_id.to_string());
+        }
+        if &*obj.object_type == "REPO" {
+            self.repos.items.remove(&obj.object_id);
+        }
+        for child in obj.children {
+            self.remove_tree(&child);
+        }
+        if let Some(parent) = parent_of(path).and_then(|p| self.objects.by_path.get_mut(p)) {
+            parent.children.remove(path);
+        }
+    }
+
+    /// Adds a repo's `REPO` object (its folder must exist or is created).
+    pub(crate) fn attach_repo(&mut self, id: i64, path: &str) -> Result<(), StoreError> {
+        let path = check_path(path)?;
+        if self.objects.get(&path).is_some() {
+            return Err(StoreError::AlreadyExists(format!(
+                "Path ({path}) already exists."
+            )));
+        }
+        if let Some(parent) = parent_of(&path) {
+            self.mkdirs(parent)?;
+        }
+        let mut obj = self.new_object(&path, "REPO", None, None);
+        obj.object_id = id;
+        obj.doc.edit(|m| {
+            m.insert("object_id".into(), Value::from(id));
+            m.insert("resource_id".into(), Value::from(id.to_string()));
+        });
+        self.attach(&path, obj);
+        Ok(())
+    }
+
+    /// Removes a repo's `REPO` object.
+    pub(crate) fn detach_repo(&mut self, path: &str) {
+        self.remove_tree(path);
+    }
+}
+
+/// The routes.
+pub(crate) fn routes() -> Router<MockState> {
+    Router::new()
+        .route("/api/2.0/workspace/list", get(list))
+        .route("/api/2.0/workspace/get-status", get(get_status))
+        .route("/api/2.0/workspace/export", get(export))
+        .route("/api/2.0/workspace/import", post(import))
+        .route("/api/2.0/workspace/mkdirs", post(mkdirs))
+        .route("/api/2.0/workspace/delete", post(delete))
+}
+
+async fn list(State(st): State<MockState>, RawQuery(q): RawQuery) -> Reply {
+    let q = Query::parse(q.as_deref());
+    let path = check_path(q.required("path")?)?;
+    let after = q.i64("notebooks_modified_after")?;
+    let ws = st.read();
+    let obj = ws.objects.get(&path).ok_or_else(|| not_found(&path))?;
+    let mut out = Out::object();
+    if &*obj.object_type != "DIRECTORY" && &*obj.object_type != "REPO" {
+        return Ok(out.array("objects", [obj.doc.as_str()]).reply());
+    }
+    let children = obj
+        .children
+        .iter()
+        .filter_map(|c| ws.objects.get(c))
+        .filter(|o| {
+            after.is_none_or(|t| {
+                &*o.object_type != "NOTEBOOK" || o.modified_at.is_some_and(|m| m > t)
+            })
+        });
+    Ok(out
+        .array_nonempty("objects", children.map(|o| o.doc.as_str()))
+        .reply())
+}
+
+async fn get_status(State(st): State<MockState>, RawQuery(q): RawQuery) -> Reply {
+    let q = Query::parse(q.as_deref());
+    let path = check_path(q.required("path")?)?;
+    let ws = st.read();
+    let obj = ws.objects.get(&path).ok_or_else(|| not_found(&path))?;
+    Ok(json(obj.doc.as_str().to_owned()))
+}
+
+/// The source a notebook exports when the fixture gave none.
+fn default_source(language: Option<&str>) -> &'static str {
+    match language {
+        Some("SCALA") => "// Databricks notebook source\n",
+        Some("SQL") => "-- Databricks notebook source\n",
+        _ => "# Databricks notebook source\n",
+    }
+}
+
+async fn export(State(st): State<MockState>, RawQuery(q): RawQuery) -> Reply {
+    let q = Query::parse(q.as_deref());
+    let path = check_path(q.required("path")?)?;
+    let direct = q.bool("direct_download")?.unwrap_or(false);
+    let format = q.get("format").unwrap_or("SOURCE").to_ascii_uppercase();
+    if ![
+        "SOURCE",
+        "HTML",
+        "JUPYTER",
+        "DBC",
+        "R_MARKDOWN",
+        "AUTO",
+        "RAW",
+    ]
+    .contains(&format.as_str())
+    {
+        return Err(ApiError::invalid(format!(
+            "Invalid export format: {format}"
+        )));
+    }
+    let ws = st.read();
+    let obj = ws.objects.get(&path).ok_or_else(|| not_found(&path))?;
+    let content: String = match &*obj.object_type {
+        "NOTEBOOK" | "FILE" => match &obj.content {
+            Some(c) => c.to_string(),
+            None if &*obj.object_type == "NOTEBOOK" => base64::engine::general_purpose::STANDARD
+                .encode(default_source(obj.language.as_deref())),
+            None => String::new(),
+        },
+        "DIRECTORY" if format == "DBC" || format == "SOURCE" => {
+            return Err(ApiError::invalid(format!(
+                "Exporting the folder ({path}) is not supported by this mock."
+            )));
+        }
+        other => {
+            return Err(ApiError::invalid(format!(
+                "Cannot export an object of type {other}: {path}"
+            )));
+        }
+    };
+    if direct {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(content.as_bytes())
+            .unwrap_or_default();
+        let mut response = bytes.into_response();
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/octet-stream"),
+        );
+        return Ok(response);
+    }
+    let file_type = if &*obj.object_type == "NOTEBOOK" {
+        match obj.language.as_deref() {
+            Some("SCALA") => "scala",
+            Some("SQL") => "sql",
+            Some("R") => "r",
+            _ => "py",
+        }
+    } else {
+        path.rsplit_once('.').map_or("", |(_, ext)| ext)
+    };
+    Ok(json_value(
+        &json!({ "content": content, "file_type": file_type }),
+    ))
+}
+
+#[derive(serde::Deserialize)]
+struct ImportRequest {
+    path: Option<String>,
+    format: Option<String>,
+    language: Option<String>,
+    content: Option<String>,
+    #[serde(default)]
+    overwrite: bool,
+}
+
+/// Reads an import request: JSON with base64 `content`, or the multipart
+/// form the Python SDK's `upload` sends (raw content).
+fn import_request(headers: &HeaderMap, body: &Bytes) -> Result<ImportRequest, ApiError> {
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok());
+    let Some(boundary) = super::http::multipart_boundary(content_type) else {
+        return super::http::body(body);
+    };
+    let mut req = ImportRequest {
+        path: None,
+        format: None,
+        language: None,
+        content: None,
+        overwrite: false,
+    };
+    for (name, value) in super::http::multipart_fields(&boundary, body)? {
+        let text = || String::from_utf8_lossy(&value).into_owned();
+        match name.as_str() {
+            "path" => req.path = Some(text()),
+            "format" => req.format = Some(text()),
+            "language" => req.language = Some(text()),
+            "overwrite" => req.overwrite = text().eq_ignore_ascii_case("true"),
+            "content" => {
+                req.content = Some(base64::engine::general_purpose::STANDARD.encode(&value))
+            }
+            _ => {}
+        }
+    }
+    Ok(req)
+}
+
+async fn import(State(st): State<MockState>, headers: HeaderMap, body: Bytes) -> Reply {
+    let req = import_request(&headers, &body)?;
+    let raw_path = req.path.ok_or_else(|| super::http::missing("path"))?;
+    let mut path = check_path(&raw_path)?;
+    let content = req.content.unwrap_or_default();
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(content.as_bytes())
+        .map_err(|_| ApiError::invalid("The content must be base64 encoded."))?;
+    let format = req
+        .format
+        .unwrap_or_else(|| "SOURCE".into())
+        .to_ascii_uppercase();
+    let header_language = |b: &[u8]| -> Option<&'static str> {
+        let text = String::from_utf8_lossy(&b[..b.len().min(64)]).into_owned();
+        if text.starts_with("# Databricks notebook source") {
+            Some("PYTHON")
+        } else if text.starts_with("// Databricks notebook source") {
+            Some("SCALA")
+        } else if text.starts_with("-- Databricks notebook source") {
+            Some("SQL")
+        } else {
+            None
+        }
+    };
+    let (object_type, language) = match format.as_str() {
+        "SOURCE" => {
+            let language = req
+                .language
+                .as_deref()
+                .map(str::to_ascii_uppercase)
+                .ok_or_else(|| {
+                    ApiError::invalid(
+                        "The language is required when importing a notebook in SOURCE format.",
+                    )
+                })?;
+            if !["PYTHON", "SCALA", "SQL", "R"].contains(&language.as_str()) {
+                return Err(ApiError::invalid(format!("Invalid language: {language}")));
+            }
+            ("NOTEBOOK", Some(language))
+        }
+        "AUTO" => match req
+            .language
+            .as_deref()
+            .map(str::to_ascii_uppercase)
+            .or_else(|| header_language(&bytes).map(str::to_owned))
+        {
+            Some(l) => ("NOTEBOOK", Some(l)),
+            None => ("FILE", None),
+        },
+        "RAW" => ("FILE", None),
+        "JUPYTER" | "HTML" | "DBC" | "R_MARKDOWN" => (
+            "NOTEBOOK",
+            Some(
+                req.language
+                    .as_deref()
+                    .map_or("PYTHON".to_owned(), str::to_ascii_uppercase),
+            ),
+        ),
+        other => return Err(ApiError::invalid(format!("Invalid import format: {other}"))),
+    };
+    if object_type == "NOTEBOOK" && format != "SOURCE" {
+        for ext in [
+            ".py", ".scala", ".sql", ".r", ".ipynb", ".html", ".dbc", ".Rmd",
+        ] {
+            if let Some(stripped) = path.strip_suffix(ext) {
+                path = stripped.to_owned();
+                break;
+            }
+        }
+    }
+    let mut ws = st.write();
+    let parent =
+        parent_of(&path).ok_or_else(|| ApiError::invalid("Cannot import to the root folder."))?;
+    match ws.objects.get(parent) {
+        Some(p) if &*p.object_type == "DIRECTORY" => {}
+        _ => {
+            return Err(StoreError::NotFound(format!(
+                "The parent folder ({parent}) does not exist."
+            ))
+            .into());
+        }
+    }
+    let now = ws.now();
+    let encoded = base64::engine::general_purpose::STANDARD.encode(&bytes);
+    match ws.objects.by_path.get_mut(path.as_str()) {
+        Some(existing)
+            if &*existing.object_type == "DIRECTORY"
+                || &*existing.object_type == "REPO"
+                || !req.overwrite =>
+        {
+            return Err(StoreError::AlreadyExists(format!("Path ({path}) already exists.")).into());
+        }
+        Some(existing) => {
+            existing.content = Some(encoded.into());
+            existing.modified_at = Some(now);
+            existing.object_type = object_type.into();
+            existing.language = language.as_deref().map(Into::into);
+            let size = bytes.len();
+            existing.doc.edit(|m| {
+                m.insert("modified_at".into(), Value::from(now));
+                m.insert("object_type".into(), Value::from(object_type));
+                match &language {
+                    Some(l) => m.insert("language".into(), Value::from(l.clone())),
+                    None => m.remove("language"),
+                };
+                if object_type == "FILE" {
+                    m.insert("size".into(), Value::from(size));
+                }
+            });
+        }
+        None => {
+            let mut obj = ws.new_object(&path, object_type, language.as_deref(), Some(now));
+            if object_type == "FILE" {
+                obj.doc.edit(|m| {
+                    m.insert("size".into(), Value::from(bytes.len()));
+                });
+            }
+            obj.content = Some(encoded.into());
+            ws.attach(&path, obj);
+        }
+    }
+    Ok(empty())
+}
+
+#[derive(serde::Deserialize)]
+struct PathRequest {
+    path: Option<String>,
+    #[serde(default)]
+    recursive: bool,
+}
+
+async fn mkdirs(State(st): State<MockState>, body: Bytes) -> Reply {
+    let req: PathRequest = super::http::body(&body)?;
+    let path = req.path.ok_or_else(|| super::http::missing("path"))?;
+    st.write().mkdirs(&path)?;
+    Ok(empty())
+}
+
+async fn delete(State(st): State<MockState>, body: Bytes) -> Reply {
+    let req: PathRequest = super::http::body(&body)?;
+    let path = check_path(&req.path.ok_or_else(|| super::http::missing("path"))?)?;
+    if path == "/" {
+        return Err(ApiError::invalid("The root folder cannot be deleted."));
+    }
+    let mut ws = st.write();
+    let obj = ws.objects.get(&path).ok_or_else(|| not_found(&path))?;
+    if &*obj.object_type == "DIRECTORY" && !obj.children.is_empty() && !req.recursive {
+        return Err(StoreError::NotEmpty(format!("Folder ({path}) is not empty.")).into());
+    }
+    ws.remove_tree(&path);
+    Ok(empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn paths_are_checked_and_parents_found() {
+        assert_eq!(check_path("/a/b/").unwrap(), "/a/b");
+        assert_eq!(check_path("/").unwrap(), "/");
+        assert!(check_path("a/b").is_err());
+        assert!(check_path("/a//b").is_err());
+        assert!(check_path("/a/../b").is_err());
+        assert_eq!(parent_of("/a/b"), Some("/a"));
+        assert_eq!(parent_of("/a"), Some("/"));
+        assert_eq!(parent_of("/"), None);
+    }
+}
