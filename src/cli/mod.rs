@@ -2,6 +2,7 @@
 //! code. The only module that knows clap.
 
 mod check;
+mod demo;
 mod diff;
 mod exit;
 mod logging;
@@ -48,6 +49,9 @@ pub enum Command {
     /// Capture a normalized inventory of one workspace into a snapshot file.
     #[command(after_help = snapshot::EXAMPLES)]
     Snapshot(snapshot::SnapshotArgs),
+    /// Run the whole job on the shipped example: two mock workspaces, snapshot, diff, reports.
+    #[command(after_help = demo::EXAMPLES)]
+    Demo(demo::DemoArgs),
     /// Snapshot every workspace pair of standby.toml, diff, write the reports (nightly CI).
     #[command(after_help = check::EXAMPLES)]
     Check(check::CheckArgs),
@@ -139,11 +143,18 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
     match cli.command {
         Command::Snapshot(args) => snapshot::run(args, &global).await,
         Command::Check(args) => check::run(args, &global).await,
+        Command::Demo(args) => demo::run(args, &global).await,
         Command::Diff(args) => diff::run(args, &global),
         Command::Explain(args) => diff::explain(args),
-        Command::Mock { command: MockCommand::Serve(args) } => {
+        Command::Mock {
+            command: MockCommand::Serve(args),
+        } => {
             let code = mock::serve(args).await?;
-            Ok(if code == ExitCode::SUCCESS { Outcome::Clean } else { Outcome::CouldNotCheck })
+            Ok(if code == ExitCode::SUCCESS {
+                Outcome::Clean
+            } else {
+                Outcome::CouldNotCheck
+            })
         }
     }
 }

@@ -167,3 +167,43 @@ async fn a_401_exits_2_names_host_and_profile_and_never_the_token() {
         "no snapshot is written when nothing could be read"
     );
 }
+
+#[test]
+fn the_demo_reports_the_planted_drift_and_exits_1() {
+    let home = tempfile::tempdir().unwrap();
+    let out_dir = home.path().join("demo");
+    let out = standby(
+        &["demo", "--out", out_dir.to_str().unwrap()],
+        &[],
+        home.path(),
+    );
+    let stdout = text(&out.stdout);
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}\n{stdout}",
+        text(&out.stderr)
+    );
+    assert!(
+        stdout
+            .lines()
+            .any(|l| l == "drift: 20 findings (3 critical, 13 error, 4 warning) in 10 of 22 kinds"),
+        "summary line:\n{stdout}"
+    );
+    for file in ["drift.txt", "drift.md", "drift.json", "drift.junit.xml"] {
+        let path = out_dir.join("prod").join("dr-usw2").join(file);
+        assert!(
+            path.metadata().is_ok_and(|m| m.len() > 100),
+            "{} written",
+            path.display()
+        );
+    }
+    for snap in ["primary.json", "dr-usw2.json"] {
+        let path = out_dir.join("snapshots").join("prod").join(snap);
+        standby::snapshot::read_snapshot(&path).expect("the demo's snapshots read back");
+    }
+    assert!(
+        stdout.contains("the demo pair has drift on purpose"),
+        "{stdout}"
+    );
+}

@@ -45,10 +45,18 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("dangling_reference", "jobs", "daily-sales-etl"),
     ("dangling_reference", "tables", "main.sales.orders_landing"),
     ("dangling_reference", "jobs", "partner-feed-export"),
-    ("missing", "workspace_objects", "/Production/etl/publish_sales"),
+    (
+        "missing",
+        "workspace_objects",
+        "/Production/etl/publish_sales",
+    ),
     ("missing", "permissions", "jobs:ml-churn-training"),
     ("missing", "jobs", "ml-churn-training"),
-    ("missing", "permissions", "notebooks:/Production/etl/publish_sales"),
+    (
+        "missing",
+        "permissions",
+        "notebooks:/Production/etl/publish_sales",
+    ),
     ("missing", "secret_scopes", "partner-sftp"),
     ("missing", "secret_acls", "partner-sftp/admins"),
     ("missing", "secret_acls", "partner-sftp/data-eng"),
@@ -56,7 +64,11 @@ const EXPECTED: &[(&str, &str, &str)] = &[
     ("missing", "secrets", "partner-sftp/sftp-user"),
     ("replication_lag", "secrets", "partner-sftp/sftp-password"),
     ("changed", "groups", "data-eng"),
-    ("changed", "permissions", "notebooks:/Production/reporting/finance_rollup"),
+    (
+        "changed",
+        "permissions",
+        "notebooks:/Production/reporting/finance_rollup",
+    ),
     ("changed", "groups", "users"),
     ("extra", "users", "ivan.petrov@acme.com"),
 ];
@@ -64,18 +76,38 @@ const EXPECTED: &[(&str, &str, &str)] = &[
 #[tokio::test]
 async fn the_drifted_pair_shows_exactly_the_planted_drift() {
     let report = drift_of_fixture_pair().await;
-    let mut found: Vec<(String, String, String)> =
-        report.findings.iter().map(|f| (f.class.name().to_owned(), f.kind.to_string(), f.key.clone())).collect();
-    let mut expected: Vec<(String, String, String)> =
-        EXPECTED.iter().map(|(c, k, key)| (c.to_string(), k.to_string(), key.to_string())).collect();
+    let mut found: Vec<(String, String, String)> = report
+        .findings
+        .iter()
+        .map(|f| (f.class.name().to_owned(), f.kind.to_string(), f.key.clone()))
+        .collect();
+    let mut expected: Vec<(String, String, String)> = EXPECTED
+        .iter()
+        .map(|(c, k, key)| (c.to_string(), k.to_string(), key.to_string()))
+        .collect();
     found.sort();
     expected.sort();
     assert_eq!(found, expected);
     assert!(!report.has_unknown());
-    let missing_member = report.findings.iter().find(|f| f.key == "data-eng").unwrap();
-    assert!(format!("{:?}", missing_member.fields).contains("grace.chen@acme.com"), "{missing_member:?}");
-    let table = report.findings.iter().find(|f| f.key == "main.sales.orders_landing").unwrap();
-    assert!(table.message.contains("primary region"), "{}", table.message);
+    let missing_member = report
+        .findings
+        .iter()
+        .find(|f| f.key == "data-eng")
+        .unwrap();
+    assert!(
+        format!("{:?}", missing_member.fields).contains("grace.chen@acme.com"),
+        "{missing_member:?}"
+    );
+    let table = report
+        .findings
+        .iter()
+        .find(|f| f.key == "main.sales.orders_landing")
+        .unwrap();
+    assert!(
+        table.message.contains("primary region"),
+        "{}",
+        table.message
+    );
 }
 
 #[tokio::test]

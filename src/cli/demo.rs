@@ -1,0 +1,135 @@
+//! `standby demo`: the whole job on the shipped example, with nothing but the
+//! binary. Two mock workspaces (Acme's primary and its drifted DR copy) are
+//! served in-process from embedded fixtures, captured, compared with the
+//! shipped `standby.toml`, and every report is written to one folder.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use clap::Args;
+use rand::Rng;
+use secrecy::SecretString;
+
+use super::check::check;
+use super::{Global, Outcome};
+use crate::auth::{Credentials, WorkspaceAuth, normalize_host};
+use crate::config::{self, WorkspaceRef};
+use crate::mock::{Fixture, MockOptions, MockServer};
+use crate::report::{self, Format, RenderOptions};
+
+const PRIMARY: &str = include_str!("../../fixtures/primary.json");
+const SECONDARY: &str = include_str!("../../fixtures/secondary.json");
+const CONFIG: &str = include_str!("../../fixtures/standby.toml");
+
+pub(super) const EXAMPLES: &str = "\
+Examples:
+  standby demo                      # reports in ./standby-demo/
+  standby demo --out /tmp/dr-demo
+
+The demo pair has drift on purpose, so the demo exits 1, as `standby check`
+would. It needs no network, no credentials and no files.";
+
+/// Arguments of `standby demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Folder for every report and snapshot (files of an earlier demo are replaced).
+    #[arg(long, value_name = "DIR", default_value = "standby-demo")]
+    pub out: PathBuf,
+}
+
+pub(super) async fn run(args: DemoArgs, global: &Global) -> anyhow::Result<Outcome> {
+    // A token for this run only: the mocks accept nothing else, as a real
+    // workspace would.
+    let token: String = {
+        let mut rng = rand::thread_rng();
+        (0..32)
+            .map(|_| char::from_digit(rng.gen_range(0..16), 16).unwrap_or('0'))
+            .collect()
+    };
+    let options = MockOptions {
+        token: Some(SecretString::from(token.clone())),
+        ..MockOptions::default()
+    };
+    let primary =
+        MockServer::start(fixture(PRIMARY, "fixtures/primary.json")?, options.clone()).await?;
+    let secondary =
+        MockServer::start(fixture(SECONDARY, "fixtures/secondary.json")?, options).await?;
+
+    let mut config = config::parse(Path::new("fixtures/standby.toml"), CONFIG)?;
+    config.reports.directory = args.out.clone();
+    config.snapshots.keep = true;
+    config.snapshots.directory = args.out.join("snapshots");
+    let (pair, dr) = config.select(None)?;
+    let mocks = [
+        (pair.primary.clone(), primary.url()),
+        (dr.workspace.clone(), secondary.url()),
+    ];
+    let resolve = |ws: &WorkspaceRef| {
+        let url = mocks
+            .iter()
+            .find(|(w, _)| w == ws)
+            .map(|(_, url)| url.clone())
+            .with_context(|| {
+                format!(
+                    "the demo config names an unknown workspace {}",
+                    ws.describe()
+                )
+            })?;
+        Ok(WorkspaceAuth {
+            host: normalize_host(&url)?,
+            profile: None,
+            credentials: Credentials::Pat(SecretString::from(token.clone())),
+        })
+    };
+    if !global.quiet {
+        eprintln!(
+            "standby demo: primary {} and passive copy {} (in-process mocks)",
+            primary.url(),
+            secondary.url()
+        );
+    }
+    let results = check(&config, None, &resolve, global).await?;
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let color = super::color_stdout();
+    for r in &results {
+        if let Some(report) = &r.report {
+            report::render(
+                Format::Text,
+                report,
+                &RenderOptions {
+                    color,
+                    ..Default::default()
+                },
+                &mut out,
+            )?;
+        }
+    }
+    drop(out);
+    primary.shutdown().await;
+    secondary.shutdown().await;
+    let mut written: Vec<&PathBuf> = results.iter().flat_map(|r| &r.written).collect();
+    written.sort();
+    println!();
+    println!("reports written to {}/:", args.out.display());
+    for path in written {
+        println!("  {}", path.display());
+    }
+    println!(
+        "  {}/ (the two snapshots)",
+        config.snapshots.directory.display()
+    );
+    let outcome = results
+        .iter()
+        .map(|r| r.outcome)
+        .max()
+        .unwrap_or(Outcome::Clean);
+    if outcome == Outcome::Drift {
+        println!("exit 1: the demo pair has drift on purpose (see fixtures/README.md)");
+    }
+    Ok(outcome)
+}
+
+fn fixture(text: &str, origin: &str) -> anyhow::Result<Fixture> {
+    Ok(Fixture::parse(text, origin)?)
+}
