@@ -7,4 +7,5 @@ mod drift;
 mod e2e;
 mod leaks;
 mod resume;
+mod sdk;
 mod support;
