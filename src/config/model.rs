@@ -2,7 +2,6 @@
 
 use std::path::{Path, PathBuf};
 
-
 use super::error::ConfigError;
 use crate::auth::AuthInputs;
 use crate::client::{ClientConfig, RateLimits};

@@ -13,8 +13,13 @@ use std::process::{Command, Stdio};
 #[test]
 fn the_official_python_sdk_works_against_the_mock() {
     let Some(python) = std::env::var_os("STANDBY_SDK_PYTHON") else {
-        assert!(std::env::var_os("CI").is_none(), "CI must set STANDBY_SDK_PYTHON (see .ci/run)");
-        eprintln!("STANDBY_SDK_PYTHON is not set: skipping the SDK conformance test (bash .ci/run sets it)");
+        assert!(
+            std::env::var_os("CI").is_none(),
+            "CI must set STANDBY_SDK_PYTHON (see .ci/run)"
+        );
+        eprintln!(
+            "STANDBY_SDK_PYTHON is not set: skipping the SDK conformance test (bash .ci/run sets it)"
+        );
         return;
     };
     let root = Path::new(env!("CARGO_MANIFEST_DIR"));
@@ -34,8 +39,14 @@ fn the_official_python_sdk_works_against_the_mock() {
             .spawn()
             .expect("mock starts");
         let mut first = String::new();
-        BufReader::new(mock.stdout.take().unwrap()).read_line(&mut first).unwrap();
-        let url = first.trim().strip_prefix("listening on ").expect("first line names the URL").to_owned();
+        BufReader::new(mock.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        let url = first
+            .trim()
+            .strip_prefix("listening on ")
+            .expect("first line names the URL")
+            .to_owned();
         let run = Command::new(&python)
             .arg(root.join("tests/sdk/conformance.py"))
             .env("MOCK_URL", &url)
