@@ -204,8 +204,8 @@ pub fn generate(spec: &GenerateSpec) -> Value {
 
 /// Streams the fixture as JSON to `out`, one object at a time, in bounded memory.
 ///
-/// The bytes are those of `serde_json::to_writer(&generate(spec))` except for key order at the
-/// top level (which follows the fixture format's documentation here).
+/// Parsed, the output equals [`generate`]'s value; one array entry per line keeps it diffable and
+/// lets tools that read line by line skim a huge fixture.
 pub fn write_fixture(spec: &GenerateSpec, out: &mut dyn Write) -> io::Result<()> {
     let g = Gen::new(spec);
     let mut w = BufWriter::with_capacity(1 << 16, out);
@@ -979,11 +979,28 @@ impl<'a> Gen<'a> {
         i -= s.policies;
         if i < s.warehouses {
             let id = format!("/sql/warehouses/{}", self.warehouse_id(i));
-            return self.acl(id, "warehouses", "/sql/warehouses/", i, "IS_OWNER", "CAN_USE");
+            return self.acl(
+                id,
+                "warehouses",
+                "/sql/warehouses/",
+                i,
+                "IS_OWNER",
+                "CAN_USE",
+            );
         }
         i -= s.warehouses;
-        let id = format!("/directories/{}", self.object_id(SLOT_DIR, 1 + self.parents + i));
-        self.acl(id, "directory", "/directories/", i, "CAN_MANAGE", "CAN_EDIT")
+        let id = format!(
+            "/directories/{}",
+            self.object_id(SLOT_DIR, 1 + self.parents + i)
+        );
+        self.acl(
+            id,
+            "directory",
+            "/directories/",
+            i,
+            "CAN_MANAGE",
+            "CAN_EDIT",
+        )
     }
 
     /// A user with `user_level` (when there are users), a group with `group_level` (when there
@@ -1399,6 +1416,18 @@ mod tests {
         for job in jobs {
             assert!(acls.contains(&format!("/jobs/{}", job["job_id"])));
         }
+        // folder ACLs name generated directories
+        let dirs: HashSet<String> = array(&v, "workspace_objects")
+            .iter()
+            .filter(|o| o["object_type"] == "DIRECTORY")
+            .map(|o| format!("/directories/{}", o["object_id"]))
+            .collect();
+        let folder_acls: Vec<&String> = acls
+            .iter()
+            .filter(|id| id.starts_with("/directories/"))
+            .collect();
+        assert_eq!(folder_acls.len() as u64, GenerateSpec::default().folders);
+        assert!(folder_acls.iter().all(|id| dirs.contains(*id)));
         // group members are generated users, service principals or groups
         let scim: HashSet<&str> = ["users", "groups", "service_principals"]
             .iter()

@@ -1,6 +1,10 @@
 //! Unity Catalog tables and views, keyed by `full_name` (`catalog.schema.table`).
 //!
-//! `storage_location` stays: the DR diff compares it after path rewrites.
+//! `storage_location` stays for external tables: the DR diff compares it
+//! after path rewrites. A managed table's location is chosen by Unity Catalog
+//! (under the schema's or catalog's storage root, ending in a table UUID), so
+//! it differs between any two metastores and is dropped; the roots are
+//! compared on schema and catalog records instead.
 //! Columns are sorted by position and keep their definition only. Table
 //! properties the engine rewrites on every commit or ANALYZE
 //! (`transient_lastDdlTime`, `delta.lastCommitTimestamp`,
@@ -51,6 +55,14 @@ const VOLATILE_PROPERTIES: &[&str] = &[
     "delta.lastUpdateVersion",
 ];
 
+/// Tables whose storage Unity Catalog places itself.
+fn is_managed(table: &Value) -> bool {
+    matches!(
+        str_field(table, "table_type"),
+        Some("MANAGED" | "MANAGED_SHALLOW_CLONE" | "MATERIALIZED_VIEW" | "STREAMING_TABLE")
+    )
+}
+
 pub(crate) fn normalize(objects: &[Value], _r: &Resolver) -> Vec<Draft> {
     objects
         .iter()
@@ -68,6 +80,11 @@ pub(crate) fn normalize(objects: &[Value], _r: &Resolver) -> Vec<Draft> {
                 _ => return None,
             };
             let mut content = pick(table, CONTENT);
+            if is_managed(table) {
+                if let Some(obj) = content.as_object_mut() {
+                    obj.remove("storage_location");
+                }
+            }
             if let Some(Value::Array(columns)) = content.get_mut("columns") {
                 let mut picked: Vec<Value> = columns.iter().map(|c| pick(c, COLUMN)).collect();
                 // Numeric order: position 10 comes after 9, not after 1.
@@ -219,5 +236,16 @@ mod tests {
             "SELECT * FROM main.sales.orders WHERE amount > 100"
         );
         assert_eq!(drafts[0].content.get("storage_location"), None);
+    }
+
+    #[test]
+    fn a_managed_tables_location_is_not_compared_an_external_ones_is() {
+        let managed = serde_json::json!({"full_name": "c.s.t", "table_type": "MANAGED",
+            "storage_location": "s3://metastore/tables/6f1c2a3b-uuid"});
+        let external = serde_json::json!({"full_name": "c.s.x", "table_type": "EXTERNAL",
+            "storage_location": "s3://acme-prod-use1/landing/x"});
+        let drafts = normalize(&[managed, external], &Resolver::default());
+        assert_eq!(drafts[0].content.get("storage_location"), None);
+        assert_eq!(drafts[1].content["storage_location"], "s3://acme-prod-use1/landing/x");
     }
 }
