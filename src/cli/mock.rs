@@ -310,3 +310,82 @@ mod tests {
         );
     }
 }
+
+/// Arguments of `standby mock generate`: a large deterministic fixture.
+#[derive(Debug, clap::Args)]
+pub struct MockGenerateArgs {
+    /// Start from the capture benchmark's workspace (10,000 jobs, 5,000 users,
+    /// 1,000 groups, 20,000 notebooks in 2,000 folders) instead of a small one.
+    #[arg(long)]
+    pub benchmark: bool,
+    /// Seed of every id and attribute: the same flags give the same bytes.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// SCIM users.
+    #[arg(long)]
+    pub users: Option<u64>,
+    /// SCIM groups.
+    #[arg(long)]
+    pub groups: Option<u64>,
+    /// Service principals.
+    #[arg(long)]
+    pub service_principals: Option<u64>,
+    /// Jobs (each with permissions).
+    #[arg(long)]
+    pub jobs: Option<u64>,
+    /// All-purpose clusters.
+    #[arg(long)]
+    pub clusters: Option<u64>,
+    /// Instance pools.
+    #[arg(long)]
+    pub pools: Option<u64>,
+    /// Notebooks, spread over `--folders`.
+    #[arg(long)]
+    pub notebooks: Option<u64>,
+    /// Folders holding the notebooks.
+    #[arg(long)]
+    pub folders: Option<u64>,
+    /// Unity Catalog tables.
+    #[arg(long)]
+    pub tables: Option<u64>,
+    /// Where to write the fixture; `-` for stdout.
+    #[arg(short, long, value_name = "FILE")]
+    pub output: std::path::PathBuf,
+}
+
+/// `standby mock generate`: writes a generated fixture (streamed, bounded memory).
+pub fn generate(args: MockGenerateArgs) -> anyhow::Result<ExitCode> {
+    use crate::mock::generate::{GenerateSpec, write_fixture};
+    let mut spec = if args.benchmark {
+        GenerateSpec::benchmark(args.seed)
+    } else {
+        GenerateSpec::default()
+    };
+    spec.seed = args.seed;
+    for (slot, value) in [
+        (&mut spec.users, args.users),
+        (&mut spec.groups, args.groups),
+        (&mut spec.service_principals, args.service_principals),
+        (&mut spec.jobs, args.jobs),
+        (&mut spec.clusters, args.clusters),
+        (&mut spec.pools, args.pools),
+        (&mut spec.notebooks, args.notebooks),
+        (&mut spec.folders, args.folders),
+        (&mut spec.tables, args.tables),
+    ] {
+        if let Some(v) = value {
+            *slot = v;
+        }
+    }
+    if spec.notebooks > 0 && spec.folders == 0 {
+        anyhow::bail!("`--notebooks` needs at least one folder (`--folders`)");
+    }
+    let dest = crate::output::Destination::from_arg(&args.output);
+    crate::output::write_to(&dest, |out| write_fixture(&spec, out))?;
+    eprintln!(
+        "generated {} objects (seed {})",
+        spec.object_count(),
+        spec.seed
+    );
+    Ok(ExitCode::SUCCESS)
+}

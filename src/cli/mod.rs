@@ -74,6 +74,8 @@ pub enum MockCommand {
     /// Serve fixture workspaces over HTTP until SIGINT/SIGTERM.
     #[command(after_help = mock::EXAMPLES)]
     Serve(mock::MockServeArgs),
+    /// Write a large, deterministic fixture for benchmarks and scale tests.
+    Generate(mock::MockGenerateArgs),
 }
 
 /// Which workspace, and how to authenticate. Tokens never come as a bare
@@ -146,10 +148,11 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Demo(args) => demo::run(args, &global).await,
         Command::Diff(args) => diff::run(args, &global),
         Command::Explain(args) => diff::explain(args),
-        Command::Mock {
-            command: MockCommand::Serve(args),
-        } => {
-            let code = mock::serve(args).await?;
+        Command::Mock { command } => {
+            let code = match command {
+                MockCommand::Serve(args) => mock::serve(args).await?,
+                MockCommand::Generate(args) => mock::generate(args)?,
+            };
             Ok(if code == ExitCode::SUCCESS {
                 Outcome::Clean
             } else {

@@ -207,3 +207,45 @@ fn the_demo_reports_the_planted_drift_and_exits_1() {
         "{stdout}"
     );
 }
+
+#[test]
+fn mock_generate_writes_a_deterministic_fixture_the_mock_loads() {
+    let home = tempfile::tempdir().unwrap();
+    let path = |n: &str| home.path().join(n).to_str().unwrap().to_owned();
+    let args = [
+        "mock",
+        "generate",
+        "--seed",
+        "9",
+        "--jobs",
+        "30",
+        "--notebooks",
+        "60",
+        "--folders",
+        "6",
+    ];
+    for name in ["a.json", "b.json"] {
+        let out = standby(
+            &[&args[..], &["-o", &path(name)]].concat(),
+            &[],
+            home.path(),
+        );
+        assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    }
+    let a = std::fs::read(path("a.json")).unwrap();
+    assert_eq!(
+        a,
+        std::fs::read(path("b.json")).unwrap(),
+        "same seed, same bytes"
+    );
+    standby::mock::load_fixture(path("a.json")).expect("the mock loads it");
+    let v: serde_json::Value = serde_json::from_slice(&a).unwrap();
+    assert_eq!(v["jobs"].as_array().unwrap().len(), 30);
+    let notebooks = v["workspace_objects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|o| o["object_type"] == "NOTEBOOK")
+        .count();
+    assert_eq!(notebooks, 60);
+}
