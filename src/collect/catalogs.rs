@@ -4,6 +4,10 @@
 //! The `system` catalog (type `SYSTEM_CATALOG`) is left out of the raw list:
 //! it is not a DR object, and leaving it out here spares the schemas, tables
 //! and grants collectors from walking it.
+//!
+//! A workspace with no Unity Catalog metastore answers 404
+//! `METASTORE_DOES_NOT_EXIST`: it has no catalogs, which is a complete answer,
+//! not a failed capture.
 
 use serde_json::Value;
 
@@ -14,6 +18,14 @@ use crate::kind::Kind;
 pub(crate) async fn collect(cx: &Cx) -> RawKind {
     match list(cx).await {
         Ok(objects) => RawKind::complete(objects),
+        Err(ApiError::Http {
+            status: 404,
+            code: Some(code),
+            ..
+        }) if code == "METASTORE_DOES_NOT_EXIST" => {
+            tracing::info!("no Unity Catalog metastore is assigned to this workspace: no catalogs");
+            RawKind::complete(Vec::new())
+        }
         Err(e) => RawKind::failed(e),
     }
 }
@@ -81,5 +93,47 @@ mod tests {
             raw.objects,
             vec![json!({"name": "main", "catalog_type": "MANAGED_CATALOG"})]
         );
+    }
+
+    #[tokio::test]
+    async fn a_workspace_without_a_metastore_has_no_catalogs() {
+        let server = MockServer::start().await;
+        Mock::given(path("/api/2.1/unity-catalog/catalogs"))
+            .respond_with(ResponseTemplate::new(404).set_body_json(json!({
+                "error_code": "METASTORE_DOES_NOT_EXIST",
+                "message": "No metastore assigned for the current workspace."
+            })))
+            .mount(&server)
+            .await;
+        let raw = collect(&test_cx(
+            &server.uri(),
+            CollectOptions::default(),
+            Vec::new(),
+        ))
+        .await;
+        assert!(
+            raw.is_complete() && raw.objects.is_empty(),
+            "{:?}",
+            raw.error
+        );
+    }
+
+    #[tokio::test]
+    async fn any_other_404_is_an_incomplete_capture() {
+        let server = MockServer::start().await;
+        Mock::given(path("/api/2.1/unity-catalog/catalogs"))
+            .respond_with(
+                ResponseTemplate::new(404)
+                    .set_body_json(json!({"error_code": "ENDPOINT_NOT_FOUND", "message": "no"})),
+            )
+            .mount(&server)
+            .await;
+        let raw = collect(&test_cx(
+            &server.uri(),
+            CollectOptions::default(),
+            Vec::new(),
+        ))
+        .await;
+        assert!(!raw.is_complete());
     }
 }
