@@ -246,6 +246,9 @@ mod tests {
             "storage_location": "s3://acme-prod-use1/landing/x"});
         let drafts = normalize(&[managed, external], &Resolver::default());
         assert_eq!(drafts[0].content.get("storage_location"), None);
-        assert_eq!(drafts[1].content["storage_location"], "s3://acme-prod-use1/landing/x");
+        assert_eq!(
+            drafts[1].content["storage_location"],
+            "s3://acme-prod-use1/landing/x"
+        );
     }
 }
