@@ -3,6 +3,7 @@
 //! served in-process from embedded fixtures, captured, compared with the
 //! shipped `standby.toml`, and every report is written to one folder.
 
+use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
@@ -105,28 +106,32 @@ pub(super) async fn run(args: DemoArgs, global: &Global) -> anyhow::Result<Outco
             )?;
         }
     }
-    drop(out);
     primary.shutdown().await;
     secondary.shutdown().await;
     let mut written: Vec<&PathBuf> = results.iter().flat_map(|r| &r.written).collect();
     written.sort();
-    println!();
-    println!("reports written to {}/:", args.out.display());
+    writeln!(out)?;
+    writeln!(out, "reports written to {}/:", args.out.display())?;
     for path in written {
-        println!("  {}", path.display());
+        writeln!(out, "  {}", path.display())?;
     }
-    println!(
+    writeln!(
+        out,
         "  {}/ (the two snapshots)",
         config.snapshots.directory.display()
-    );
+    )?;
     let outcome = results
         .iter()
         .map(|r| r.outcome)
         .max()
         .unwrap_or(Outcome::Clean);
     if outcome == Outcome::Drift {
-        println!("exit 1: the demo pair has drift on purpose (see fixtures/README.md)");
+        writeln!(
+            out,
+            "exit 1: the demo pair has drift on purpose (see fixtures/README.md)"
+        )?;
     }
+    out.flush()?;
     Ok(outcome)
 }
 

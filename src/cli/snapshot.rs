@@ -1,5 +1,6 @@
 //! `standby snapshot`: capture one workspace into a snapshot file.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -75,9 +76,6 @@ pub struct SnapshotSettings {
 impl SnapshotArgs {
     /// Validates flags and resolves the workspace.
     pub fn resolve(&self) -> anyhow::Result<SnapshotSettings> {
-        if self.kinds.trim() == "help" {
-            anyhow::bail!("kinds: {}", Kind::ALL.map(Kind::name).join(", "));
-        }
         let kinds = Kind::parse_list(&self.kinds)?;
         if kinds.is_empty() {
             anyhow::bail!("`--kinds` names no kind");
@@ -148,6 +146,11 @@ fn parse_rate_limits(specs: &[String]) -> anyhow::Result<RateLimits> {
 }
 
 pub(super) async fn run(args: SnapshotArgs, global: &Global) -> anyhow::Result<Outcome> {
+    if args.kinds.trim() == "help" {
+        let mut out = std::io::stdout().lock();
+        writeln!(out, "{}", Kind::ALL.map(Kind::name).join("\n"))?;
+        return Ok(Outcome::Clean);
+    }
     let settings = args.resolve()?;
     let host = settings.auth.host.as_str().trim_end_matches('/').to_owned();
     let profile = settings.auth.profile.clone();

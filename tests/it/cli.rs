@@ -249,3 +249,31 @@ fn mock_generate_writes_a_deterministic_fixture_the_mock_loads() {
         .count();
     assert_eq!(notebooks, 60);
 }
+
+#[test]
+fn a_closed_stdout_is_not_a_crash() {
+    let home = tempfile::tempdir().unwrap();
+    for args in [
+        &["demo", "--out"][..],
+        &["snapshot", "--kinds", "help", "-o"],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_standby"))
+            .args(args)
+            .arg(home.path().join("out"))
+            .env_clear()
+            .env("HOME", home.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take()); // the reader goes away, as with `| head -1`
+        let out = child.wait_with_output().unwrap();
+        let stderr = text(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{args:?}: {:?} {stderr}",
+            out.status
+        );
+    }
+}
