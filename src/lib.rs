@@ -19,6 +19,7 @@ pub mod kind;
 pub mod mock;
 pub mod normalize;
 pub mod output;
+pub mod rehearsal;
 pub mod report;
 pub mod snapshot;
 

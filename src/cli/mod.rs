@@ -7,7 +7,9 @@ mod diff;
 mod exit;
 mod logging;
 mod mock;
+mod plan;
 mod progress;
+mod rehearse;
 mod snapshot;
 
 use std::io::IsTerminal;
@@ -60,6 +62,15 @@ pub enum Command {
     Diff(diff::DiffArgs),
     /// Show one finding in full: both values side by side and what would fix it.
     Explain(diff::ExplainArgs),
+    /// Rehearse failover and failback plans against mock workspaces (or only check them).
+    #[command(after_help = rehearse::EXAMPLES)]
+    Rehearse(rehearse::RehearseArgs),
+    /// Rehearsal plans: `standby plan init failover|failback` writes one to start from.
+    Plan {
+        /// The plan command.
+        #[command(subcommand)]
+        command: plan::PlanCommand,
+    },
     /// A stateful mock Databricks workspace, for rehearsals, demos and tests.
     Mock {
         /// The mock command.
@@ -146,6 +157,8 @@ async fn run(cli: Cli) -> anyhow::Result<Outcome> {
         Command::Snapshot(args) => snapshot::run(args, &global).await,
         Command::Check(args) => check::run(args, &global).await,
         Command::Demo(args) => demo::run(args, &global).await,
+        Command::Rehearse(args) => rehearse::run(args, &global).await,
+        Command::Plan { command } => plan::run(command),
         Command::Diff(args) => diff::run(args, &global),
         Command::Explain(args) => diff::explain(args),
         Command::Mock { command } => {

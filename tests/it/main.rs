@@ -6,6 +6,8 @@ mod determinism;
 mod drift;
 mod e2e;
 mod leaks;
+mod recipes;
+mod rehearsal;
 mod resume;
 mod sdk;
 mod support;
