@@ -20,7 +20,8 @@ pub async fn drift_of_fixture_pair() -> DriftReport {
     // Parsed under its repository path: rule origins appear in reports, and an
     // absolute path would differ between checkouts.
     let text = std::fs::read_to_string(fixture_path("standby.toml")).unwrap();
-    let config = config::parse(std::path::Path::new("fixtures/standby.toml"), &text).expect("shipped config");
+    let config = config::parse(std::path::Path::new("fixtures/standby.toml"), &text)
+        .expect("shipped config");
     let (pair, dr) = config.select(None).unwrap();
     let rules = config.rules_for(pair, dr);
     assert!(diff::unmatched_ignores(&rules, &a, &b).is_empty());

@@ -1,0 +1,903 @@
+//! The mock server's own throughput (issue 4): requests per second and
+//! latency at 32 concurrent keep-alive connections on loopback, no latency
+//! injected, over a mix of read endpoints, at 10,000, 100,000 and 1,000,000
+//! objects; start-up from a fixture file; and, side by side, `wiremock`
+//! serving the same objects with one `Mock` per object.
+//!
+//! The mix, weighted as a capture's calls are (per-object permission reads
+//! dominate): 45% `GET /api/2.0/permissions/{jobs|directories}/{id}`, 30%
+//! `GET /api/2.2/jobs/get`, 20% `GET /api/2.0/workspace/list` of a folder,
+//! 5% a SCIM users page of 100 (`startIndex` anywhere). Objects are drawn
+//! uniformly from the whole workspace, so larger workspaces are not served
+//! from a warmer cache.
+//!
+//! The client is a minimal HTTP/1.1 keep-alive client written here (one
+//! request in flight per connection, `Content-Length` or chunked bodies),
+//! in the same process and on the same 2-thread tokio runtime as the server:
+//! client and server share the machine's cores, so the figures are a lower
+//! bound for the server alone. CPU time per request is process-wide (client
+//! and server together).
+//!
+//! ```text
+//! cargo bench --bench mock                                         # the full run
+//! cargo bench --bench mock -- --scales 10000 --wiremock 2000 --secs 2   # a quick check
+//! ```
+//!
+//! Fixtures go to `target/bench-data/mock-*.json` and are deleted at the end
+//! unless `--keep` is given. Lines starting with `BENCH|` are the results
+//! `benches/run-all.sh` tabulates.
+
+use std::io::{self, Write};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, bail};
+use rand::rngs::SmallRng;
+use rand::{Rng, SeedableRng};
+use standby::mock::generate::{GenerateSpec, write_fixture};
+use standby::mock::{MockOptions, MockServer, load_fixture};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+/// Targets from issue 4.
+const RPS_TARGET: f64 = 100_000.0;
+const P99_TARGET_US: u32 = 1_000;
+const FLAT_TARGET: f64 = 0.10;
+const STARTUP_TARGET: Duration = Duration::from_secs(2);
+const CONNECTIONS: usize = 32;
+/// Requests precomputed per run (each connection walks its own stretch).
+const REQUESTS: usize = 200_000;
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let list = |name: &str, default: &[u64]| -> Vec<u64> {
+        args.iter()
+            .position(|a| a == name)
+            .and_then(|at| args.get(at + 1))
+            .map(|v| {
+                v.split(',')
+                    .filter_map(|x| x.replace('_', "").parse().ok())
+                    .collect()
+            })
+            .unwrap_or_else(|| default.to_vec())
+    };
+    let config = Config {
+        scales: list("--scales", &[10_000, 100_000, 1_000_000]),
+        wiremock: list("--wiremock", &[10_000, 50_000]),
+        secs: list("--secs", &[5]).first().copied().unwrap_or(5).max(1),
+        keep: args.iter().any(|a| a == "--keep"),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build();
+    let outcome = runtime
+        .map_err(anyhow::Error::from)
+        .and_then(|rt| rt.block_on(run(&config)));
+    if let Err(e) = outcome {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+struct Config {
+    scales: Vec<u64>,
+    wiremock: Vec<u64>,
+    secs: u64,
+    keep: bool,
+}
+
+/// The objects a mix can ask for, read from the fixture file.
+#[derive(Default)]
+struct Targets {
+    job_ids: Vec<u64>,
+    /// Leaf folders: path and object id.
+    folders: Vec<(String, u64)>,
+    users: u64,
+}
+
+/// One kind of request of the mix.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Endpoint {
+    Permissions,
+    JobsGet,
+    WorkspaceList,
+    ScimUsers,
+}
+
+impl Endpoint {
+    fn name(self) -> &'static str {
+        match self {
+            Endpoint::Permissions => "permissions get",
+            Endpoint::JobsGet => "jobs/get",
+            Endpoint::WorkspaceList => "workspace list",
+            Endpoint::ScimUsers => "SCIM users page",
+        }
+    }
+}
+
+/// A request of the mix: its path and query, and the wire bytes.
+#[derive(Clone)]
+struct Req {
+    endpoint: Endpoint,
+    target: String,
+    wire: Vec<u8>,
+}
+
+impl Req {
+    fn new(endpoint: Endpoint, target: String) -> Req {
+        let wire = format!(
+            "GET {target} HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: standby-bench\r\nAccept: application/json\r\n\r\n"
+        )
+        .into_bytes();
+        Req {
+            endpoint,
+            target,
+            wire,
+        }
+    }
+}
+
+/// One measured load run.
+#[derive(Clone, Debug, Default)]
+struct LoadResult {
+    rps: f64,
+    p50_us: u32,
+    p99_us: u32,
+    p999_us: u32,
+    max_us: u32,
+    errors: u64,
+    bytes_per_req: f64,
+    cpu_us_per_req: f64,
+}
+
+/// One scale's figures.
+struct ScaleResult {
+    objects: u64,
+    fixture_mb: f64,
+    load: Duration,
+    ready: Duration,
+    rss_mb: f64,
+    result: LoadResult,
+}
+
+async fn run(config: &Config) -> anyhow::Result<()> {
+    let dir = bench_data_dir();
+    std::fs::create_dir_all(&dir)?;
+    let measure = Duration::from_secs(config.secs);
+    let warmup = Duration::from_secs(1);
+    let mut scales = Vec::new();
+    let mut wiremock_rows = Vec::new();
+    let largest = config.scales.iter().copied().max().unwrap_or(0);
+    for &objects in &config.scales {
+        let spec = spec_for(objects);
+        let path = dir.join(format!("mock-{objects}.json"));
+        if !path.is_file() {
+            eprintln!(
+                "mock: writing a fixture of {} objects to `{}`",
+                spec.object_count(),
+                path.display()
+            );
+            let t = Instant::now();
+            let mut file = std::fs::File::create(&path)?;
+            write_fixture(&spec, &mut file)?;
+            file.flush()?;
+            eprintln!("mock: written in {:.1} s", t.elapsed().as_secs_f64());
+        }
+        let fixture_mb = std::fs::metadata(&path)?.len() as f64 / 1e6;
+        let targets = read_targets(&path, spec.users)?;
+        let requests = Arc::new(mix(&targets, REQUESTS, objects));
+
+        // Start-up: load and validate the file, bind, answer a first request.
+        let rss_before = rss_kb("VmRSS");
+        let t = Instant::now();
+        let fixture = load_fixture(&path)?;
+        let load = t.elapsed();
+        let server = MockServer::start(fixture, MockOptions::default()).await?;
+        let first = requests.first().context("an empty mix")?;
+        let (status, _) = one_request(server.addr(), &first.wire).await?;
+        let ready = t.elapsed();
+        if status != 200 {
+            bail!("the first request `{}` got {status}", first.target);
+        }
+        let rss_mb = rss_kb("VmRSS").saturating_sub(rss_before) as f64 / 1024.0;
+        eprintln!(
+            "mock: {objects} objects: loaded in {:.2} s, ready in {:.2} s, state {rss_mb:.0} MB",
+            load.as_secs_f64(),
+            ready.as_secs_f64()
+        );
+        validate(server.addr(), &requests).await?;
+        let result = drive(server.addr(), requests.clone(), warmup, measure).await;
+        eprintln!("mock: {objects} objects: {result:?}");
+        scales.push(ScaleResult {
+            objects: spec.object_count(),
+            fixture_mb,
+            load,
+            ready,
+            rss_mb,
+            result,
+        });
+        if objects == largest {
+            for &mocks in &config.wiremock {
+                wiremock_rows.push(compare_wiremock(&server, &targets, mocks, measure).await?);
+            }
+        }
+        server.shutdown().await;
+        if !config.keep {
+            std::fs::remove_file(&path)?;
+        }
+    }
+    report(&scales, &wiremock_rows, config);
+    Ok(())
+}
+
+/// The benchmark workspace's proportions (jobs, users, groups, notebooks in
+/// folders, permissions, catalog), scaled to about `objects` objects.
+fn spec_for(objects: u64) -> GenerateSpec {
+    let base = GenerateSpec::benchmark(7);
+    let f = objects as f64 / base.object_count() as f64;
+    let s = |x: u64| ((x as f64 * f).round() as u64).max(1);
+    GenerateSpec {
+        seed: 7,
+        name: format!("bench-{objects}"),
+        users: s(base.users),
+        groups: s(base.groups),
+        members_per_group: base.members_per_group,
+        service_principals: s(base.service_principals),
+        jobs: s(base.jobs),
+        tasks_per_job: base.tasks_per_job,
+        clusters: s(base.clusters),
+        pools: s(base.pools),
+        policies: s(base.policies),
+        notebooks: s(base.notebooks),
+        folders: s(base.folders),
+        secret_scopes: s(base.secret_scopes),
+        secrets_per_scope: base.secrets_per_scope,
+        catalogs: s(base.catalogs),
+        schemas: s(base.schemas),
+        tables: s(base.tables),
+        warehouses: s(base.warehouses),
+    }
+}
+
+/// Job ids and leaf folders, from the fixture file: the generator writes one
+/// object a line, each section opening with a `"name":[` line.
+fn read_targets(path: &Path, users: u64) -> anyhow::Result<Targets> {
+    let text = std::fs::read_to_string(path)?;
+    let mut targets = Targets {
+        users,
+        ..Targets::default()
+    };
+    let mut section = "";
+    for line in text.lines() {
+        if let Some(rest) = line.strip_prefix('"') {
+            if let Some((name, _)) = rest.split_once("\":[") {
+                section = name;
+            }
+            continue;
+        }
+        let item = line.trim_end_matches(',').trim_end_matches("],");
+        match section {
+            "jobs" => {
+                let id = item
+                    .split_once("\"job_id\":")
+                    .map(|(_, rest)| {
+                        rest.bytes()
+                            .take_while(u8::is_ascii_digit)
+                            .fold(0u64, |n, d| n * 10 + u64::from(d - b'0'))
+                    })
+                    .filter(|&id| id > 0);
+                targets.job_ids.extend(id);
+            }
+            "workspace_objects" if item.contains("\"DIRECTORY\"") && item.contains("/folder-") => {
+                let v: serde_json::Value = serde_json::from_str(item)
+                    .with_context(|| format!("a workspace object line: {item}"))?;
+                if let (Some(p), Some(id)) = (v["path"].as_str(), v["object_id"].as_u64()) {
+                    targets.folders.push((p.to_owned(), id));
+                }
+            }
+            _ => {}
+        }
+    }
+    if targets.job_ids.is_empty() || targets.folders.is_empty() {
+        bail!(
+            "no jobs or folders found in `{}`: has the generator's layout changed?",
+            path.display()
+        );
+    }
+    Ok(targets)
+}
+
+/// `count` requests of the mix, drawn uniformly from every object.
+fn mix(t: &Targets, count: usize, seed: u64) -> Vec<Req> {
+    let mut rng = SmallRng::seed_from_u64(seed);
+    (0..count)
+        .map(|_| {
+            let e = rng_endpoint(&mut rng);
+            pick(t, &mut rng, e)
+        })
+        .collect()
+}
+
+fn rng_endpoint(rng: &mut SmallRng) -> Endpoint {
+    match rng.gen_range(0..100) {
+        0..45 => Endpoint::Permissions,
+        45..75 => Endpoint::JobsGet,
+        75..95 => Endpoint::WorkspaceList,
+        _ => Endpoint::ScimUsers,
+    }
+}
+
+fn pick(t: &Targets, rng: &mut SmallRng, e: Endpoint) -> Req {
+    let job = t.job_ids[rng.gen_range(0..t.job_ids.len())];
+    let (folder, folder_id) = &t.folders[rng.gen_range(0..t.folders.len())];
+    let target = match e {
+        // Most permission reads of a capture are jobs'; folders' the rest.
+        Endpoint::Permissions if rng.gen_range(0..5) == 0 => {
+            format!("/api/2.0/permissions/directories/{folder_id}")
+        }
+        Endpoint::Permissions => format!("/api/2.0/permissions/jobs/{job}"),
+        Endpoint::JobsGet => format!("/api/2.2/jobs/get?job_id={job}"),
+        Endpoint::WorkspaceList => format!("/api/2.0/workspace/list?path={folder}"),
+        Endpoint::ScimUsers => format!(
+            "/api/2.0/preview/scim/v2/Users?startIndex={}&count=100",
+            rng.gen_range(1..=t.users.saturating_sub(99).max(1))
+        ),
+    };
+    Req::new(e, target)
+}
+
+/// Checks one request of each endpoint answers 200 with JSON, and shows sizes.
+async fn validate(addr: SocketAddr, requests: &[Req]) -> anyhow::Result<()> {
+    let mut seen = Vec::new();
+    for r in requests {
+        if seen.contains(&r.endpoint) {
+            continue;
+        }
+        seen.push(r.endpoint);
+        let (status, body) = one_request(addr, &r.wire).await?;
+        if status != 200 || serde_json::from_slice::<serde_json::Value>(&body).is_err() {
+            bail!(
+                "`{}` answered {status}: {}",
+                r.target,
+                String::from_utf8_lossy(&body[..body.len().min(300)])
+            );
+        }
+        eprintln!(
+            "mock:   {:<16} {:>7} bytes  {}",
+            r.endpoint.name(),
+            body.len(),
+            r.target
+        );
+    }
+    Ok(())
+}
+
+/// One request on a fresh connection: status and body.
+async fn one_request(addr: SocketAddr, wire: &[u8]) -> anyhow::Result<(u16, Vec<u8>)> {
+    let mut stream = TcpStream::connect(addr).await?;
+    let mut buf = Vec::with_capacity(1 << 16);
+    let (status, head, len) = roundtrip(&mut stream, &mut buf, wire).await?;
+    Ok((status, body_of(&buf[head..], len)))
+}
+
+/// The body bytes of a response (de-chunked).
+fn body_of(raw: &[u8], len: usize) -> Vec<u8> {
+    if raw.len() == len {
+        return raw.to_vec();
+    }
+    let mut out = Vec::with_capacity(len);
+    let mut pos = 0;
+    while let Some(end) = find(&raw[pos..], b"\r\n") {
+        let size = chunk_size(&raw[pos..pos + end]).unwrap_or(0);
+        pos += end + 2;
+        if size == 0 || pos + size > raw.len() {
+            break;
+        }
+        out.extend_from_slice(&raw[pos..pos + size]);
+        pos += size + 2;
+    }
+    out
+}
+
+/// Runs 32 connections over `requests` for `warmup + measure`, and measures
+/// the requests started after the warm-up.
+async fn drive(
+    addr: SocketAddr,
+    requests: Arc<Vec<Req>>,
+    warmup: Duration,
+    measure: Duration,
+) -> LoadResult {
+    let start = Instant::now();
+    let (measure_from, end) = (start + warmup, start + warmup + measure);
+    let cpu = tokio::spawn(async move {
+        tokio::time::sleep_until(measure_from.into()).await;
+        let a = cpu_time();
+        tokio::time::sleep_until(end.into()).await;
+        cpu_time().saturating_sub(a)
+    });
+    let tasks: Vec<_> = (0..CONNECTIONS)
+        .map(|c| {
+            let requests = requests.clone();
+            tokio::spawn(async move { client(addr, &requests, c, measure_from, end).await })
+        })
+        .collect();
+    let mut lat = Vec::new();
+    let (mut errors, mut bytes) = (0u64, 0u64);
+    for t in tasks {
+        if let Ok(stats) = t.await {
+            lat.extend(stats.latencies_us);
+            errors += stats.errors;
+            bytes += stats.bytes;
+        }
+    }
+    let cpu = cpu.await.unwrap_or_default();
+    lat.sort_unstable();
+    let pct = |q: f64| -> u32 {
+        if lat.is_empty() {
+            return 0;
+        }
+        lat[((lat.len() as f64 * q) as usize).min(lat.len() - 1)]
+    };
+    let n = lat.len() as u64;
+    LoadResult {
+        rps: n as f64 / measure.as_secs_f64(),
+        p50_us: pct(0.50),
+        p99_us: pct(0.99),
+        p999_us: pct(0.999),
+        max_us: lat.last().copied().unwrap_or(0),
+        errors,
+        bytes_per_req: bytes as f64 / n.max(1) as f64,
+        cpu_us_per_req: cpu.as_secs_f64() * 1e6 / n.max(1) as f64,
+    }
+}
+
+#[derive(Default)]
+struct ClientStats {
+    latencies_us: Vec<u32>,
+    errors: u64,
+    bytes: u64,
+}
+
+/// One keep-alive connection: a request at a time, reconnecting on errors.
+async fn client(
+    addr: SocketAddr,
+    requests: &[Req],
+    c: usize,
+    measure_from: Instant,
+    end: Instant,
+) -> ClientStats {
+    let mut stats = ClientStats {
+        latencies_us: Vec::with_capacity(1 << 16),
+        ..ClientStats::default()
+    };
+    let mut buf = Vec::with_capacity(1 << 17);
+    let mut next = c * requests.len() / CONNECTIONS;
+    let mut stream: Option<TcpStream> = None;
+    loop {
+        let t0 = Instant::now();
+        if t0 >= end {
+            break;
+        }
+        if stream.is_none() {
+            match TcpStream::connect(addr).await {
+                Ok(s) => {
+                    let _ = s.set_nodelay(true);
+                    stream = Some(s);
+                }
+                Err(_) => {
+                    stats.errors += 1;
+                    tokio::time::sleep(Duration::from_millis(10)).await;
+                    continue;
+                }
+            }
+        }
+        let Some(s) = stream.as_mut() else { continue };
+        let req = &requests[next % requests.len()];
+        next += 1;
+        let outcome = roundtrip(s, &mut buf, &req.wire).await;
+        let took = t0.elapsed();
+        let counted = t0 >= measure_from;
+        match outcome {
+            Ok((200, _, len)) if counted => {
+                stats
+                    .latencies_us
+                    .push(u32::try_from(took.as_micros()).unwrap_or(u32::MAX));
+                stats.bytes += len as u64;
+            }
+            Ok((200, _, _)) => {}
+            Ok(_) => stats.errors += u64::from(counted),
+            Err(_) => {
+                stats.errors += u64::from(counted);
+                stream = None;
+            }
+        }
+    }
+    stats
+}
+
+/// Writes a request and reads one response into `buf`: status, header
+/// length and body length.
+async fn roundtrip(
+    s: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    wire: &[u8],
+) -> io::Result<(u16, usize, usize)> {
+    s.write_all(wire).await?;
+    buf.clear();
+    let head = loop {
+        fill(s, buf).await?;
+        if let Some(p) = find(buf, b"\r\n\r\n") {
+            break p + 4;
+        }
+    };
+    let (status, length, chunked) = parse_head(&buf[..head])?;
+    match (length, chunked) {
+        (Some(n), _) => {
+            while buf.len() < head + n {
+                fill(s, buf).await?;
+            }
+            Ok((status, head, n))
+        }
+        (None, true) => loop {
+            if let Some(n) = chunked_len(&buf[head..]) {
+                return Ok((status, head, n));
+            }
+            fill(s, buf).await?;
+        },
+        (None, false) => Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            "a response without a length",
+        )),
+    }
+}
+
+async fn fill(s: &mut TcpStream, buf: &mut Vec<u8>) -> io::Result<()> {
+    if buf.capacity() - buf.len() < 16 * 1024 {
+        buf.reserve(64 * 1024);
+    }
+    if s.read_buf(buf).await? == 0 {
+        return Err(io::ErrorKind::UnexpectedEof.into());
+    }
+    Ok(())
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// Status, `Content-Length` and whether the body is chunked.
+fn parse_head(head: &[u8]) -> io::Result<(u16, Option<usize>, bool)> {
+    let bad = || io::Error::new(io::ErrorKind::InvalidData, "a malformed response head");
+    let text = std::str::from_utf8(head).map_err(|_| bad())?;
+    let mut lines = text.split("\r\n");
+    let status = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|s| s.parse().ok())
+        .ok_or_else(bad)?;
+    let (mut length, mut chunked) = (None, false);
+    for line in lines {
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        if name.eq_ignore_ascii_case("content-length") {
+            length = value.trim().parse().ok();
+        } else if name.eq_ignore_ascii_case("transfer-encoding") {
+            chunked = value.trim().eq_ignore_ascii_case("chunked");
+        }
+    }
+    Ok((status, length, chunked))
+}
+
+fn chunk_size(line: &[u8]) -> Option<usize> {
+    let text = std::str::from_utf8(line).ok()?;
+    let hex = text.split(';').next()?.trim();
+    usize::from_str_radix(hex, 16).ok()
+}
+
+/// The body length of a complete chunked body (no trailers), or `None` while incomplete.
+fn chunked_len(body: &[u8]) -> Option<usize> {
+    let (mut pos, mut total) = (0, 0);
+    loop {
+        let end = find(&body[pos..], b"\r\n")?;
+        let size = chunk_size(&body[pos..pos + end])?;
+        pos += end + 2;
+        if size == 0 {
+            return (body.len() >= pos + 2).then_some(total);
+        }
+        if body.len() < pos + size + 2 {
+            return None;
+        }
+        total += size;
+        pos += size + 2;
+    }
+}
+
+/// One wiremock comparison row.
+struct WiremockRow {
+    mocks: u64,
+    mount: Duration,
+    wiremock: LoadResult,
+    stateful: LoadResult,
+}
+
+/// Serves `mocks` objects' answers from wiremock, one `Mock` each (bodies
+/// fetched from the stateful mock, so both serve the same bytes), and runs
+/// the same client and mix against both.
+async fn compare_wiremock(
+    server: &MockServer,
+    targets: &Targets,
+    mocks: u64,
+    measure: Duration,
+) -> anyhow::Result<WiremockRow> {
+    use wiremock::matchers::{method, path, query_param};
+    use wiremock::{Mock, ResponseTemplate};
+
+    // One request per object, in the mix's proportions, no object twice.
+    let mut rng = SmallRng::seed_from_u64(mocks);
+    let mut chosen: Vec<Req> = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    let mut attempts = 0u64;
+    while (chosen.len() as u64) < mocks && attempts < mocks * 20 {
+        attempts += 1;
+        let r = {
+            let e = rng_endpoint(&mut rng);
+            pick(targets, &mut rng, e)
+        };
+        if seen.insert(r.target.clone()) {
+            chosen.push(r);
+        }
+    }
+    eprintln!(
+        "wiremock: fetching {} bodies from the stateful mock",
+        chosen.len()
+    );
+    let mut stream = TcpStream::connect(server.addr()).await?;
+    let mut buf = Vec::with_capacity(1 << 17);
+    let mut bodies = Vec::with_capacity(chosen.len());
+    for r in &chosen {
+        let (status, head, len) = roundtrip(&mut stream, &mut buf, &r.wire).await?;
+        if status != 200 {
+            bail!("`{}` answered {status}", r.target);
+        }
+        bodies.push(body_of(&buf[head..], len));
+    }
+
+    let wm = wiremock::MockServer::builder()
+        .disable_request_recording()
+        .start()
+        .await;
+    let t = Instant::now();
+    for (r, body) in chosen.iter().zip(bodies) {
+        let (p, query) = r.target.split_once('?').unwrap_or((&r.target, ""));
+        let mut m = Mock::given(method("GET")).and(path(p));
+        for pair in query.split('&').filter(|q| !q.is_empty()) {
+            let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+            m = m.and(query_param(k, v));
+        }
+        m.respond_with(ResponseTemplate::new(200).set_body_raw(body, "application/json"))
+            .mount(&wm)
+            .await;
+    }
+    let mount = t.elapsed();
+    eprintln!(
+        "wiremock: {} mocks mounted in {:.2} s",
+        chosen.len(),
+        mount.as_secs_f64()
+    );
+    // Both servers see the same requests, in the same order.
+    let requests: Vec<Req> = (0..REQUESTS.min(chosen.len() * 4))
+        .map(|_| chosen[rng.gen_range(0..chosen.len())].clone())
+        .collect();
+    let stateful = drive(
+        server.addr(),
+        Arc::new(requests.clone()),
+        Duration::from_millis(500),
+        measure,
+    )
+    .await;
+    let addr = *wm.address();
+    let wiremock = drive(
+        addr,
+        Arc::new(requests),
+        Duration::from_millis(500),
+        measure,
+    )
+    .await;
+    eprintln!("wiremock: {mocks} mocks: {wiremock:?}");
+    if wiremock.errors > 0 {
+        eprintln!(
+            "wiremock: {} requests were not answered 200",
+            wiremock.errors
+        );
+    }
+    Ok(WiremockRow {
+        mocks: chosen.len() as u64,
+        mount,
+        wiremock,
+        stateful,
+    })
+}
+
+fn report(scales: &[ScaleResult], wiremock: &[WiremockRow], config: &Config) {
+    println!();
+    println!(
+        "mock: {CONNECTIONS} keep-alive connections, loopback, no latency, {} s measured after 1 s warm-up;",
+        config.secs
+    );
+    println!("client in process on the same 2 cores (figures are for client + server)");
+    println!(
+        "{:>10} {:>10} {:>8} {:>8} {:>9} | {:>9} {:>8} {:>8} {:>8} {:>8} {:>7} {:>9} {:>7}",
+        "objects",
+        "fixture",
+        "load s",
+        "ready s",
+        "state MB",
+        "req/s",
+        "p50 µs",
+        "p99 µs",
+        "p99.9",
+        "max µs",
+        "errors",
+        "bytes/req",
+        "cpu µs"
+    );
+    for s in scales {
+        let r = &s.result;
+        println!(
+            "{:>10} {:>8.0}MB {:>8.2} {:>8.2} {:>9.0} | {:>9.0} {:>8} {:>8} {:>8} {:>8} {:>7} {:>9.0} {:>7.1}",
+            s.objects,
+            s.fixture_mb,
+            s.load.as_secs_f64(),
+            s.ready.as_secs_f64(),
+            s.rss_mb,
+            r.rps,
+            r.p50_us,
+            r.p99_us,
+            r.p999_us,
+            r.max_us,
+            r.errors,
+            r.bytes_per_req,
+            r.cpu_us_per_req
+        );
+    }
+    if !wiremock.is_empty() {
+        println!("same client and mix over the same objects, one wiremock `Mock` per object:");
+        println!(
+            "{:>10} {:>9} | {:>12} {:>10} {:>10} | {:>14} {:>10} {:>10}",
+            "mocks",
+            "mount s",
+            "wiremock r/s",
+            "p50 µs",
+            "p99 µs",
+            "stateful r/s",
+            "p50 µs",
+            "p99 µs"
+        );
+        for w in wiremock {
+            println!(
+                "{:>10} {:>9.2} | {:>12.0} {:>10} {:>10} | {:>14.0} {:>10} {:>10}",
+                w.mocks,
+                w.mount.as_secs_f64(),
+                w.wiremock.rps,
+                w.wiremock.p50_us,
+                w.wiremock.p99_us,
+                w.stateful.rps,
+                w.stateful.p50_us,
+                w.stateful.p99_us
+            );
+        }
+    }
+    for s in scales {
+        let r = &s.result;
+        let at = format!("{} objects", s.objects);
+        result(
+            "mock",
+            &format!("requests/s, {at}"),
+            &format!("{:.0}", r.rps),
+            "≥ 100,000",
+            Some(r.rps >= RPS_TARGET && r.errors == 0),
+        );
+        result(
+            "mock",
+            &format!("p50 / p99 latency, {at}"),
+            &format!("{} / {} µs", r.p50_us, r.p99_us),
+            "p99 ≤ 1 ms",
+            Some(r.p99_us <= P99_TARGET_US),
+        );
+    }
+    if scales.len() > 1 {
+        let rates: Vec<f64> = scales.iter().map(|s| s.result.rps).collect();
+        let (lo, hi) = rates
+            .iter()
+            .fold((f64::MAX, 0.0f64), |(lo, hi), &r| (lo.min(r), hi.max(r)));
+        let spread = 1.0 - lo / hi.max(1.0);
+        result(
+            "mock",
+            &format!(
+                "throughput spread, {} to {} objects",
+                scales[0].objects,
+                scales[scales.len() - 1].objects
+            ),
+            &format!("{:.1}%", spread * 100.0),
+            "≤ 10%",
+            Some(spread <= FLAT_TARGET),
+        );
+    }
+    if let Some(s) = scales.iter().max_by_key(|s| s.objects) {
+        result(
+            "mock",
+            &format!(
+                "start-up, {} objects ({:.0} MB file)",
+                s.objects, s.fixture_mb
+            ),
+            &format!(
+                "{:.2} s (load {:.2} s)",
+                s.ready.as_secs_f64(),
+                s.load.as_secs_f64()
+            ),
+            "≤ 2 s",
+            Some(s.ready <= STARTUP_TARGET),
+        );
+    }
+    for w in wiremock {
+        result(
+            "mock",
+            &format!("wiremock, {} mocks (stateful mock, same requests)", w.mocks),
+            &format!(
+                "{:.0} req/s, p99 {} µs ({:.0} req/s, p99 {} µs)",
+                w.wiremock.rps, w.wiremock.p99_us, w.stateful.rps, w.stateful.p99_us
+            ),
+            "",
+            None,
+        );
+    }
+}
+
+/// One result line for `benches/run-all.sh`: `BENCH|bench|metric|value|target|verdict`.
+fn result(bench: &str, metric: &str, value: &str, target: &str, ok: Option<bool>) {
+    let verdict = match ok {
+        Some(true) => "ok",
+        Some(false) => "MISSED",
+        None => "",
+    };
+    println!("BENCH|{bench}|{metric}|{value}|{target}|{verdict}");
+}
+
+/// Where benches put their files: `$BENCH_DATA_DIR`, else `target/bench-data`.
+fn bench_data_dir() -> PathBuf {
+    std::env::var_os("BENCH_DATA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data"))
+}
+
+/// A line of `/proc/self/status` in KiB (0 when unreadable).
+fn rss_kb(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// User + system CPU time of this process, from `/proc/self/stat` (clock ticks of 10 ms).
+fn cpu_time() -> Duration {
+    let ticks = std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            // Fields after the command name, which is in parentheses and may hold spaces.
+            let rest = s.rsplit_once(')')?.1;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let utime: u64 = f.get(11)?.parse().ok()?;
+            let stime: u64 = f.get(12)?.parse().ok()?;
+            Some(utime + stime)
+        })
+        .unwrap_or(0);
+    Duration::from_millis(ticks * 10)
+}
