@@ -1,7 +1,8 @@
 //! `standby demo`: the whole job on the shipped example, with nothing but the
 //! binary. Two mock workspaces (Acme's primary and its drifted DR copy) are
 //! served in-process from embedded fixtures, captured, compared with the
-//! shipped `standby.toml`, and every report is written to one folder.
+//! shipped `standby.toml`; then the shipped failover plan is rehearsed on
+//! fresh mocks of the same pair, and every report is written to one folder.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -15,12 +16,16 @@ use super::check::check;
 use super::{Global, Outcome};
 use crate::auth::{Credentials, WorkspaceAuth, normalize_host};
 use crate::config::{self, WorkspaceRef};
+use crate::diff::Rules;
 use crate::mock::{Fixture, MockOptions, MockServer};
+use crate::output::write_atomic;
+use crate::rehearsal::{self, RehearsalReport, ReportFormat, RunOptions};
 use crate::report::{self, Format, RenderOptions};
 
 const PRIMARY: &str = include_str!("../../fixtures/primary.json");
 const SECONDARY: &str = include_str!("../../fixtures/secondary.json");
 const CONFIG: &str = include_str!("../../fixtures/standby.toml");
+const FAILOVER: &str = include_str!("../../fixtures/plans/failover.yaml");
 
 pub(super) const EXAMPLES: &str = "\
 Examples:
@@ -108,7 +113,29 @@ pub(super) async fn run(args: DemoArgs, global: &Global) -> anyhow::Result<Outco
     }
     primary.shutdown().await;
     secondary.shutdown().await;
-    let mut written: Vec<&PathBuf> = results.iter().flat_map(|r| &r.written).collect();
+
+    // The rehearsal gets mocks of its own: the drift check must not see the
+    // plan's changes, nor the plan the check's.
+    let rehearsal = rehearse_failover(&config.rules_for(pair, dr)).await?;
+    writeln!(out)?;
+    rehearsal::render(ReportFormat::Text, &rehearsal, &mut out)?;
+    let mut rehearsal_files = Vec::new();
+    for (format, name) in [
+        (ReportFormat::Text, "rehearsal.txt"),
+        (ReportFormat::Markdown, "rehearsal-timeline.md"),
+        (ReportFormat::Json, "rehearsal.json"),
+        (ReportFormat::Junit, "rehearsal.junit.xml"),
+    ] {
+        let path = args.out.join(name);
+        write_atomic(&path, |w| rehearsal::render(format, &rehearsal, w))?;
+        rehearsal_files.push(path);
+    }
+
+    let mut written: Vec<&PathBuf> = results
+        .iter()
+        .flat_map(|r| &r.written)
+        .chain(&rehearsal_files)
+        .collect();
     written.sort();
     writeln!(out)?;
     writeln!(out, "reports written to {}/:", args.out.display())?;
@@ -120,11 +147,16 @@ pub(super) async fn run(args: DemoArgs, global: &Global) -> anyhow::Result<Outco
         "  {}/ (the two snapshots)",
         config.snapshots.directory.display()
     )?;
-    let outcome = results
+    let drift = results
         .iter()
         .map(|r| r.outcome)
         .max()
         .unwrap_or(Outcome::Clean);
+    let outcome = if rehearsal.passed() {
+        drift
+    } else {
+        drift.max(Outcome::Drift)
+    };
     if outcome == Outcome::Drift {
         writeln!(
             out,
@@ -133,6 +165,30 @@ pub(super) async fn run(args: DemoArgs, global: &Global) -> anyhow::Result<Outco
     }
     out.flush()?;
     Ok(outcome)
+}
+
+/// Rehearses the shipped failover plan on fresh mocks of the demo pair.
+async fn rehearse_failover(rules: &Rules) -> anyhow::Result<RehearsalReport> {
+    let plan = rehearsal::parse(FAILOVER, "fixtures/plans/failover.yaml")?;
+    let mocks = rehearsal::start_mocks(
+        (
+            fixture(PRIMARY, "fixtures/primary.json")?,
+            "primary".to_owned(),
+        ),
+        (
+            fixture(SECONDARY, "fixtures/secondary.json")?,
+            "secondary".to_owned(),
+        ),
+    )
+    .await?;
+    let options = RunOptions {
+        rules: Some(rules.clone()),
+        ..RunOptions::default()
+    };
+    let mut events = Vec::new();
+    let report = rehearsal::rehearse(&plan, &mocks.env, &options, &mut events).await;
+    mocks.shutdown().await;
+    Ok(report?)
 }
 
 fn fixture(text: &str, origin: &str) -> anyhow::Result<Fixture> {
