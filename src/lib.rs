@@ -15,6 +15,7 @@ pub mod client;
 pub mod collect;
 pub mod config;
 pub mod diff;
+pub mod duration;
 pub mod kind;
 pub mod mock;
 pub mod normalize;

@@ -9,7 +9,6 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::Args;
-use rand::Rng;
 use secrecy::SecretString;
 
 use super::check::check;
@@ -44,14 +43,7 @@ pub struct DemoArgs {
 }
 
 pub(super) async fn run(args: DemoArgs, global: &Global) -> anyhow::Result<Outcome> {
-    // A token for this run only: the mocks accept nothing else, as a real
-    // workspace would.
-    let token: String = {
-        let mut rng = rand::thread_rng();
-        (0..32)
-            .map(|_| char::from_digit(rng.gen_range(0..16), 16).unwrap_or('0'))
-            .collect()
-    };
+    let token = crate::mock::random_token();
     let options = MockOptions {
         token: Some(SecretString::from(token.clone())),
         ..MockOptions::default()

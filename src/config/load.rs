@@ -953,7 +953,7 @@ rto = "1d2h"
     fn bad_durations_name_file_line_and_key() {
         assert_eq!(
             error("[[pair]]\nname = \"prod\"\nprimary = { profile = \"a\" }\nrpo = \"1 hour\"\n"),
-            "conf/standby.toml:4:7: `pair.rpo`: invalid duration `1 hour`: expected a number of seconds or a string like `90s`, `30m`, `1h` or `1h30m`"
+            "conf/standby.toml:4:7: `pair.rpo`: invalid duration `1 hour`: expected a string like `90s`, `30m`, `1h` or `1h30m`, or a number of seconds"
         );
         assert_eq!(
             error(&with_secondary("rto = -60\n")),

@@ -94,3 +94,13 @@ pub fn app(state: MockState) -> Router {
         .layer(middleware::from_fn_with_state(state.clone(), gate::gate))
         .with_state(state)
 }
+
+/// A random bearer token for mocks started in-process (demo, rehearsals):
+/// they accept nothing else, as a real workspace would.
+pub fn random_token() -> String {
+    use rand::Rng;
+    let mut rng = rand::thread_rng();
+    (0..32)
+        .map(|_| char::from_digit(rng.gen_range(0..16), 16).unwrap_or('0'))
+        .collect()
+}

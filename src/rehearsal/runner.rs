@@ -125,13 +125,7 @@ pub async fn start_mocks(
     primary: (Fixture, String),
     secondary: (Fixture, String),
 ) -> Result<InProcess, MockError> {
-    let token: String = {
-        use rand::Rng;
-        let mut rng = rand::thread_rng();
-        (0..32)
-            .map(|_| char::from_digit(rng.gen_range(0..16), 16).unwrap_or('0'))
-            .collect()
-    };
+    let token = crate::mock::random_token();
     let options = MockOptions {
         token: Some(SecretString::from(token.clone())),
         ..MockOptions::default()

@@ -15,7 +15,7 @@ mod markdown;
 mod summary;
 mod text;
 mod values;
-mod xml;
+pub(crate) mod xml;
 
 #[cfg(test)]
 mod fixture;

@@ -5,8 +5,9 @@
 //! is `<skipped>`; a step cut short by Ctrl-C is an `<error>`. The measured
 //! recovery time and replication lag are suite properties.
 //!
-//! Any text becomes well-formed XML 1.0: markup is escaped, and characters
-//! XML forbids are written as visible `\uXXXX`.
+//! Any text becomes well-formed XML 1.0 through the drift report's escaping
+//! (`report::xml`): markup is escaped, and characters XML forbids are written
+//! as visible `\uXXXX`.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
@@ -14,33 +15,8 @@ use std::io::{self, Write};
 use super::super::events::{RehearsalReport, StepOutcome};
 use super::{hms_short, start_time};
 
-/// Whether XML 1.0 allows `c` literally (and it is not a discouraged control).
-fn plain(c: char) -> bool {
-    matches!(c, '\u{20}'..='\u{7e}' | '\u{a0}'..='\u{d7ff}' | '\u{e000}'..='\u{fffd}' | '\u{10000}'..='\u{10ffff}')
-}
-
-/// Escapes text for an attribute (`attr`) or element content.
-pub(crate) fn escape(s: &str, attr: bool) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' if attr => out.push_str("&quot;"),
-            '\'' if attr => out.push_str("&apos;"),
-            '\r' => out.push_str("&#13;"),
-            '\n' if attr => out.push_str("&#10;"),
-            '\t' if attr => out.push_str("&#9;"),
-            '\n' | '\t' => out.push(c),
-            c if plain(c) => out.push(c),
-            c => {
-                let _ = write!(out, "\\u{:04X}", u32::from(c));
-            }
-        }
-    }
-    out
-}
+// The drift report's escaping: one set of XML 1.0 rules for every JUnit file.
+pub(crate) use crate::report::xml::escape;
 
 fn secs(ms: i64) -> String {
     format!("{}.{:03}", ms.max(0) / 1000, ms.max(0) % 1000)

@@ -12,66 +12,13 @@ mod junit;
 mod markdown;
 mod text;
 
-use std::fmt;
 use std::io::{self, Write};
-use std::str::FromStr;
 
 use super::events::RehearsalReport;
 
-/// An output format of rehearsal reports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub enum ReportFormat {
-    /// For a terminal or CI log: one line per step, failures in full.
-    Text,
-    /// A Markdown page with the steps on a time axis against the RTO line.
-    Markdown,
-    /// `{"schema_version": 1, "rehearsals": [...]}`.
-    Json,
-    /// JUnit XML: a suite per plan run, a case per step.
-    Junit,
-}
-
-impl ReportFormat {
-    /// Every format, in the order help texts list them.
-    pub const ALL: [ReportFormat; 4] = [
-        ReportFormat::Text,
-        ReportFormat::Markdown,
-        ReportFormat::Json,
-        ReportFormat::Junit,
-    ];
-
-    /// The name used on the command line.
-    pub fn name(self) -> &'static str {
-        match self {
-            ReportFormat::Text => "text",
-            ReportFormat::Markdown => "markdown",
-            ReportFormat::Json => "json",
-            ReportFormat::Junit => "junit",
-        }
-    }
-}
-
-impl fmt::Display for ReportFormat {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-/// A format name that is not one of [`ReportFormat::ALL`].
-#[derive(Debug, thiserror::Error)]
-#[error("unknown report format `{0}` (expected one of: text, markdown, json, junit)")]
-pub struct UnknownReportFormat(pub String);
-
-impl FromStr for ReportFormat {
-    type Err = UnknownReportFormat;
-
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        ReportFormat::ALL
-            .into_iter()
-            .find(|f| f.name() == s)
-            .ok_or_else(|| UnknownReportFormat(s.to_owned()))
-    }
-}
+/// The output formats of rehearsal reports are the drift report's four:
+/// text, Markdown (here a timeline against the RTO line), JSON and JUnit.
+pub use crate::report::{Format as ReportFormat, UnknownFormat as UnknownReportFormat};
 
 /// Renders one rehearsal.
 pub fn render(
