@@ -277,3 +277,32 @@ fn a_closed_stdout_is_not_a_crash() {
         );
     }
 }
+
+#[test]
+fn the_readme_plan_example_passes_its_checks_and_its_rehearsal() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    let readme = std::fs::read_to_string(root.join("README.md")).unwrap();
+    let start = readme
+        .find("```yaml\nname: failover to us-west-2")
+        .expect("the README has a plan example")
+        + 8;
+    let end = start + readme[start..].find("```\n").unwrap();
+    // The example's relative paths name the shipped fixtures, as from fixtures/plans/.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir(dir.path().join("plans")).unwrap();
+    for file in ["standby.toml", "primary.json", "secondary.json"] {
+        std::fs::copy(root.join("fixtures").join(file), dir.path().join(file)).unwrap();
+    }
+    let plan = dir.path().join("plans").join("example.yaml");
+    std::fs::write(&plan, &readme[start..end]).unwrap();
+    for args in [&["rehearse", "--check"][..], &["rehearse"]] {
+        let out = standby(&[args, &[plan.to_str().unwrap()]].concat(), &[], dir.path());
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{args:?}: {}\n{}",
+            text(&out.stdout),
+            text(&out.stderr)
+        );
+    }
+}
