@@ -100,4 +100,36 @@ mod tests {
             json!({"acl": [{"p": "a", "x": 1}, {"p": "a", "x": 2}, {"p": "b"}]})
         );
     }
+
+    fn json() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            "[a-z{}/_ ]{0,8}".prop_map(Value::from),
+        ];
+        leaf.prop_recursive(4, 64, 6, |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..6).prop_map(Value::Array),
+                proptest::collection::btree_map("[a-z_]{1,6}", inner, 0..6)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn normalizing_twice_changes_nothing(v in json()) {
+            let mut once = v.clone();
+            canonicalize(&mut once);
+            let mut twice = once.clone();
+            canonicalize(&mut twice);
+            proptest::prop_assert_eq!(&twice, &once);
+            // Canonical text parses back to the same canonical text.
+            let text = canonical_json(&once);
+            let back: Value = serde_json::from_str(&text).unwrap();
+            proptest::prop_assert_eq!(canonical_json(&back), text);
+        }
+    }
 }

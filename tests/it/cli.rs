@@ -99,6 +99,99 @@ fn bad_command_lines_exit_2_with_an_error_on_stderr() {
 }
 
 #[test]
+fn missing_unreadable_and_malformed_inputs_exit_2_with_a_one_line_error() {
+    let home = tempfile::tempdir().unwrap();
+    let p = |name: &str| home.path().join(name).to_str().unwrap().to_owned();
+    std::fs::write(
+        p("garbage.json"),
+        "{\"format_version\": 1,\n  \"metadata\": [",
+    )
+    .unwrap();
+    std::fs::write(p("bad.toml"), "[[pair]]\nname = \"prod\"\nprimary = 7\n").unwrap();
+    std::fs::write(
+        p("bad.yaml"),
+        "name: x\nsteps:\n  - name: a\n    action: teleport\n",
+    )
+    .unwrap();
+    std::fs::create_dir(p("a-directory")).unwrap();
+    let cases: &[(Vec<String>, &str)] = &[
+        (
+            vec!["diff".into(), p("nope.json"), p("nope2.json")],
+            "failed to read snapshot",
+        ),
+        (
+            vec!["diff".into(), p("garbage.json"), p("garbage.json")],
+            "garbage.json` is not a valid snapshot: line 2",
+        ),
+        (
+            vec!["diff".into(), p("a-directory"), p("a-directory")],
+            "failed to read snapshot",
+        ),
+        (
+            vec![
+                "diff".into(),
+                p("garbage.json"),
+                p("garbage.json"),
+                "--format".into(),
+                "xml".into(),
+            ],
+            "unknown report format `xml`",
+        ),
+        (
+            vec!["check".into(), "--config".into(), p("nope.toml")],
+            "nope.toml",
+        ),
+        (
+            vec!["check".into(), "--config".into(), p("bad.toml")],
+            "bad.toml:3",
+        ),
+        (
+            vec![
+                "explain".into(),
+                "x".into(),
+                "--report".into(),
+                p("nope.json"),
+            ],
+            "nope.json",
+        ),
+        (vec!["rehearse".into(), p("nope.yaml")], "nope.yaml"),
+        (
+            vec!["rehearse".into(), "--check".into(), p("bad.yaml")],
+            "bad.yaml:4",
+        ),
+        (
+            vec![
+                "mock".into(),
+                "serve".into(),
+                "--fixture".into(),
+                p("garbage.json"),
+            ],
+            "garbage.json",
+        ),
+        (
+            vec!["plan".into(), "init".into(), "sideways".into()],
+            "sideways",
+        ),
+    ];
+    for (args, expected) in cases {
+        let argv: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = standby(&argv, &[], home.path());
+        let stderr = text(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{argv:?}: {stderr}");
+        assert!(
+            stderr.contains(expected),
+            "{argv:?}: expected `{expected}` in:\n{stderr}"
+        );
+        assert!(!stderr.contains("panicked"), "{argv:?}: {stderr}");
+        let first = stderr.lines().next().unwrap_or_default();
+        assert!(
+            first.starts_with("error") || first.contains("error:"),
+            "{argv:?}: the first line says error:\n{stderr}"
+        );
+    }
+}
+
+#[test]
 fn a_missing_token_names_what_to_set() {
     let home = tempfile::tempdir().unwrap();
     let out = standby(

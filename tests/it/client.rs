@@ -397,3 +397,87 @@ async fn concurrency_is_bounded() {
     }
     assert_eq!(peak.load(Ordering::SeqCst), 4, "peak in flight");
 }
+
+#[tokio::test]
+async fn oauth_m2m_exchanges_client_credentials_once_and_sends_the_access_token() {
+    use secrecy::SecretString;
+    use standby::auth::{Credentials, WorkspaceAuth, normalize_host};
+    use standby::client::{Client, ClientConfig, RateLimits};
+    use wiremock::matchers::body_string_contains;
+
+    let server = MockServer::start().await;
+    // Basic auth of `sp-app-id:sp-oauth-secret`.
+    let basic = "Basic c3AtYXBwLWlkOnNwLW9hdXRoLXNlY3JldA==";
+    Mock::given(method("POST"))
+        .and(path("/oidc/v1/token"))
+        .and(header("authorization", basic))
+        .and(body_string_contains("grant_type=client_credentials"))
+        .and(body_string_contains("scope=all-apis"))
+        .respond_with(ok(
+            json!({"access_token": "eyJ-ACCESS", "token_type": "Bearer", "expires_in": 3600}),
+        ))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/2.0/instance-pools/list"))
+        .and(header("authorization", "Bearer eyJ-ACCESS"))
+        .respond_with(ok(json!({"instance_pools": []})))
+        .expect(3)
+        .mount(&server)
+        .await;
+    let auth = WorkspaceAuth {
+        host: normalize_host(&server.uri()).unwrap(),
+        profile: None,
+        credentials: Credentials::OAuthM2M {
+            client_id: "sp-app-id".into(),
+            client_secret: SecretString::from("sp-oauth-secret"),
+        },
+    };
+    let c = Client::new(
+        auth,
+        ClientConfig {
+            rate_limits: RateLimits::unlimited(),
+            ..ClientConfig::default()
+        },
+    )
+    .unwrap();
+    for _ in 0..3 {
+        c.get("/api/2.0/instance-pools/list", &[]).await.unwrap();
+    }
+    assert!(!format!("{c:?}").contains("sp-oauth-secret"));
+}
+
+#[tokio::test]
+async fn a_refused_oauth_exchange_names_the_client_not_the_secret() {
+    use secrecy::SecretString;
+    use standby::auth::{Credentials, WorkspaceAuth, normalize_host};
+    use standby::client::{Client, ClientConfig};
+
+    let server = MockServer::start().await;
+    Mock::given(path("/oidc/v1/token"))
+        .respond_with(ResponseTemplate::new(401).set_body_json(
+            json!({"error": "invalid_client", "error_description": "Client authentication failed"}),
+        ))
+        .mount(&server)
+        .await;
+    let auth = WorkspaceAuth {
+        host: normalize_host(&server.uri()).unwrap(),
+        profile: Some("dr".into()),
+        credentials: Credentials::OAuthM2M {
+            client_id: "sp-app-id".into(),
+            client_secret: SecretString::from("sp-oauth-secret"),
+        },
+    };
+    let err = Client::new(auth, ClientConfig::default())
+        .unwrap()
+        .get("/api/2.0/instance-pools/list", &[])
+        .await
+        .unwrap_err();
+    let text = err.to_string();
+    assert!(err.is_unauthenticated(), "{text}");
+    assert!(
+        text.contains("`sp-app-id`") && text.contains("invalid_client"),
+        "{text}"
+    );
+    assert!(!text.contains("sp-oauth-secret"), "{text}");
+}
