@@ -39,6 +39,7 @@ use serde_json::Value;
 use tokio::sync::OnceCell;
 
 pub use journal::{Journal, JournalError};
+pub use workspace_conf::WORKSPACE_CONF_KEYS;
 
 use crate::client::{ApiError, Client};
 use crate::kind::Kind;

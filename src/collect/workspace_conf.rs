@@ -19,7 +19,7 @@ const PATH: &str = "/api/2.0/workspace-conf";
 /// The settings read: the workspace-conf keys the Terraform provider's
 /// exporter reads (`tf:exporter/context.go`), as listed in reference §5.10
 /// (`shared/reference/databricks-api.md`).
-pub(crate) const WORKSPACE_CONF_KEYS: &[&str] = &[
+pub const WORKSPACE_CONF_KEYS: &[&str] = &[
     "enableIpAccessLists",
     "enableTokensConfig",
     "maxTokenLifetimeDays",

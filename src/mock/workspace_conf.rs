@@ -16,45 +16,9 @@ use super::http::{Query, Reply, body_object, json_value, no_content};
 use super::state::MockState;
 use super::store::Workspace;
 
-/// Settings the service knows on every cloud (terraform's exporter reads these).
-const KNOWN: [&str; 36] = [
-    "enableIpAccessLists",
-    "enableTokensConfig",
-    "maxTokenLifetimeDays",
-    "maxUserInactiveDays",
-    "enforceUserIsolation",
-    "enforceWorkspaceViewAcls",
-    "enforceClusterViewAcls",
-    "enableJobViewAcls",
-    "enableEnforceImdsV2",
-    "customerApprovedWSLoginExpirationTime",
-    "enableVerboseAuditLogs",
-    "enable-X-Frame-Options",
-    "enable-X-Content-Type-Options",
-    "enable-X-XSS-Protection",
-    "enableDeprecatedClusterNamedInitScripts",
-    "enableDeprecatedGlobalInitScripts",
-    "enableLibraryAndInitScriptOnSharedCluster",
-    "enableProjectTypeInWorkspace",
-    "enableWorkspaceFilesystem",
-    "enableProjectsAllowList",
-    "projectsAllowList",
-    "reposIpynbResultsExportPermissions",
-    "storeInteractiveNotebookResultsInCustomerAccount",
-    "enableResultsDownloading",
-    "enableUploadDataUis",
-    "enableExportNotebook",
-    "enableNotebookTableClipboard",
-    "enableWebTerminal",
-    "enableDbfsFileBrowser",
-    "enableLegacyNotebookVisualizations",
-    "rStudioUserDefaultHomeBase",
-    "enablePipelinesDataSample",
-    "enableDatabricksAutologgingAdminConf",
-    "mlflowRunArtifactDownloadEnabled",
-    "mlflowModelServingEndpointCreationEnabled",
-    "mlflowModelRegistryEmailNotificationsEnabled",
-];
+// Settings the service knows on every cloud: the list standby's collector
+// reads, defined once for both sides.
+use crate::collect::WORKSPACE_CONF_KEYS as KNOWN;
 
 /// Every setting: known keys, set or not.
 #[derive(Debug)]
