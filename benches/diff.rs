@@ -35,7 +35,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use snapshot_io::records::{self, Planted};
-use snapshot_io::{bench_data_dir, flag_value, result};
+use snapshot_io::{bench_data_dir, flag_value, machine_busy, result};
 use standby::diff::{self, Rules};
 use standby::report::{self, Format, RenderOptions};
 use standby::snapshot::{read_snapshot, write_snapshot};
@@ -55,7 +55,7 @@ fn main() {
             flag_value(&args, "--records")
                 .unwrap_or(1_000_000)
                 .max(10_000),
-            flag_value(&args, "--reps").unwrap_or(2).max(1),
+            flag_value(&args, "--reps").unwrap_or(3).max(1),
             args.iter().any(|a| a == "--keep"),
         ),
     };
@@ -124,6 +124,11 @@ fn run(n: usize, reps: usize, keep: bool) -> anyhow::Result<()> {
     let snap = records::snapshot(records::clean_secondary(n), "https://secondary.example.com");
     write(&snap, &c)?;
     drop(snap);
+    // Flush the files to disk now, so write-back does not run under the
+    // first measurements.
+    for path in [&a, &a_shuf, &b, &b_shuf, &c] {
+        std::fs::File::open(path)?.sync_all()?;
+    }
     let a_bytes = std::fs::metadata(&a)?.len();
     eprintln!(
         "diff: generated in {:.1} s; the primary is {:.0} MB, {:.0} bytes a record; planted {planted:?}",
@@ -176,6 +181,7 @@ fn measure(
     let mut reads: BTreeMap<&str, Vec<Usage>> = BTreeMap::new();
     let mut diffs: BTreeMap<&str, Vec<Usage>> = BTreeMap::new();
     let mut checks: BTreeMap<&str, (bool, String)> = BTreeMap::new();
+    let (started, busy_before) = (Instant::now(), machine_busy());
     for rep in 0..reps {
         for pair in pairs {
             eprintln!("diff: {} (run {} of {reps})", pair.name, rep + 1);
@@ -206,12 +212,29 @@ fn measure(
                     out.as_os_str(),
                 ],
             )?;
+            eprintln!(
+                "diff:   read only {:.2} s, {} MB; standby diff {:.2} s, {} MB",
+                read.wall.as_secs_f64(),
+                read.maxrss_kb / 1024,
+                usage.wall.as_secs_f64(),
+                usage.maxrss_kb / 1024
+            );
             diffs.entry(pair.name).or_default().push(usage);
             if rep == 0 {
                 checks.insert(pair.name, check_findings(&out, pair.planted, usage.exit)?);
             }
         }
     }
+    let children: Duration = reads
+        .values()
+        .chain(diffs.values())
+        .flatten()
+        .map(|u| u.cpu)
+        .sum();
+    let others = machine_busy()
+        .saturating_sub(busy_before)
+        .saturating_sub(children);
+    let measured = started.elapsed();
     // Where the time goes, in process (not the measured figures).
     let mut phase_lines = Vec::new();
     for pair in pairs {
@@ -225,7 +248,7 @@ fn measure(
         phase_lines.push((pair.name, text.trim().to_owned()));
     }
 
-    let best = |runs: &[Usage]| -> Usage {
+    let median_run = |runs: &[Usage]| -> Usage {
         let mut r = runs.to_vec();
         r.sort_by_key(|u| u.wall);
         r[r.len() / 2]
@@ -242,8 +265,8 @@ fn measure(
         "pair", "read s", "read MB", "diff s", "diff MB", "diff cpu", "diff/read"
     );
     for pair in pairs {
-        let r = best(&reads[pair.name]);
-        let d = best(&diffs[pair.name]);
+        let r = median_run(&reads[pair.name]);
+        let d = median_run(&diffs[pair.name]);
         println!(
             "{:<18} {:>10.2} {:>10.0} | {:>10.2} {:>10.0} {:>9.2} | {:>8.2} | {}",
             pair.name,
@@ -256,6 +279,12 @@ fn measure(
             checks[pair.name].1
         );
     }
+    println!(
+        "while measuring ({:.0} s), the rest of the machine was busy {:.1} core-seconds ({:.2} cores on average)",
+        measured.as_secs_f64(),
+        others.as_secs_f64(),
+        others.as_secs_f64() / measured.as_secs_f64()
+    );
     println!("in process, one run each (read primary, read secondary, diff, render, drop):");
     for (name, line) in &phase_lines {
         println!("  {name:<18} {line}");
@@ -263,8 +292,8 @@ fn measure(
 
     let scale = format!("{n} records");
     for pair in pairs {
-        let d = best(&diffs[pair.name]);
-        let r = best(&reads[pair.name]);
+        let d = median_run(&diffs[pair.name]);
+        let r = median_run(&reads[pair.name]);
         result(
             "diff",
             &format!("standby diff wall, {}, {scale}", pair.name),
@@ -296,8 +325,8 @@ fn measure(
             Some(*ok),
         );
     }
-    let sorted = best(&diffs[pairs[0].name]).wall.as_secs_f64();
-    let shuffled = best(&diffs[pairs[2].name]).wall.as_secs_f64();
+    let sorted = median_run(&diffs[pairs[0].name]).wall.as_secs_f64();
+    let shuffled = median_run(&diffs[pairs[2].name]).wall.as_secs_f64();
     result(
         "diff",
         &format!("shuffled ÷ sorted wall, {scale}"),

@@ -21,6 +21,7 @@
 //! ```text
 //! cargo bench --bench mock                                         # the full run
 //! cargo bench --bench mock -- --scales 10000 --wiremock 2000 --secs 2   # a quick check
+//! cargo bench --bench mock -- --scales 10000 --wiremock "" --threads 1   # one worker thread
 //! ```
 //!
 //! Fixtures go to `target/bench-data/mock-*.json` and are deleted at the end
@@ -63,14 +64,17 @@ fn main() {
             })
             .unwrap_or_else(|| default.to_vec())
     };
+    // Two workers for two cores; `--threads 1` shows how the work scales.
+    let threads = list("--threads", &[2]).first().copied().unwrap_or(2).max(1);
     let config = Config {
         scales: list("--scales", &[10_000, 100_000, 1_000_000]),
+        threads,
         wiremock: list("--wiremock", &[10_000, 50_000]),
         secs: list("--secs", &[5]).first().copied().unwrap_or(5).max(1),
         keep: args.iter().any(|a| a == "--keep"),
     };
     let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+        .worker_threads(threads as usize)
         .enable_all()
         .build();
     let outcome = runtime
@@ -84,6 +88,7 @@ fn main() {
 
 struct Config {
     scales: Vec<u64>,
+    threads: u64,
     wiremock: Vec<u64>,
     secs: u64,
     keep: bool,
@@ -118,6 +123,13 @@ impl Endpoint {
     }
 }
 
+const ENDPOINTS: [Endpoint; 4] = [
+    Endpoint::Permissions,
+    Endpoint::JobsGet,
+    Endpoint::WorkspaceList,
+    Endpoint::ScimUsers,
+];
+
 /// A request of the mix: its path and query, and the wire bytes.
 #[derive(Clone)]
 struct Req {
@@ -151,6 +163,10 @@ struct LoadResult {
     errors: u64,
     bytes_per_req: f64,
     cpu_us_per_req: f64,
+    /// Cores this process used while measuring (client and server).
+    cores: f64,
+    /// Cores the whole machine used meanwhile (this process, others, the kernel).
+    machine_cores: f64,
 }
 
 /// One scale's figures.
@@ -161,6 +177,8 @@ struct ScaleResult {
     ready: Duration,
     rss_mb: f64,
     result: LoadResult,
+    /// Each endpoint alone: requests/s and CPU per request.
+    endpoints: Vec<(Endpoint, LoadResult)>,
 }
 
 async fn run(config: &Config) -> anyhow::Result<()> {
@@ -171,6 +189,7 @@ async fn run(config: &Config) -> anyhow::Result<()> {
     let mut scales = Vec::new();
     let mut wiremock_rows = Vec::new();
     let largest = config.scales.iter().copied().max().unwrap_or(0);
+    let mut ceiling_row = None;
     for &objects in &config.scales {
         let spec = spec_for(objects);
         let path = dir.join(format!("mock-{objects}.json"));
@@ -210,7 +229,21 @@ async fn run(config: &Config) -> anyhow::Result<()> {
         );
         validate(server.addr(), &requests).await?;
         let result = drive(server.addr(), requests.clone(), warmup, measure).await;
+        if ceiling_row.is_none() {
+            // The same client and requests against a bare axum server that
+            // answers every request with the mix's mean body size.
+            let bytes = result.bytes_per_req.round() as usize;
+            ceiling_row = Some(ceiling(requests.clone(), bytes, warmup, measure).await?);
+        }
         eprintln!("mock: {objects} objects: {result:?}");
+        // Each endpoint alone, to show which one costs what.
+        let mut endpoints = Vec::new();
+        for e in ENDPOINTS {
+            let only = Arc::new(mix_of(&targets, REQUESTS / 4, objects, Some(e)));
+            let r = drive(server.addr(), only, warmup / 2, measure / 2).await;
+            eprintln!("mock: {objects} objects, {} alone: {r:?}", e.name());
+            endpoints.push((e, r));
+        }
         scales.push(ScaleResult {
             objects: spec.object_count(),
             fixture_mb,
@@ -218,6 +251,7 @@ async fn run(config: &Config) -> anyhow::Result<()> {
             ready,
             rss_mb,
             result,
+            endpoints,
         });
         if objects == largest {
             for &mocks in &config.wiremock {
@@ -229,7 +263,7 @@ async fn run(config: &Config) -> anyhow::Result<()> {
             std::fs::remove_file(&path)?;
         }
     }
-    report(&scales, &wiremock_rows, config);
+    report(&scales, ceiling_row.as_ref(), &wiremock_rows, config);
     Ok(())
 }
 
@@ -312,10 +346,15 @@ fn read_targets(path: &Path, users: u64) -> anyhow::Result<Targets> {
 
 /// `count` requests of the mix, drawn uniformly from every object.
 fn mix(t: &Targets, count: usize, seed: u64) -> Vec<Req> {
+    mix_of(t, count, seed, None)
+}
+
+/// `count` requests of one endpoint, or of the mix.
+fn mix_of(t: &Targets, count: usize, seed: u64, only: Option<Endpoint>) -> Vec<Req> {
     let mut rng = SmallRng::seed_from_u64(seed);
     (0..count)
         .map(|_| {
-            let e = rng_endpoint(&mut rng);
+            let e = only.unwrap_or_else(|| rng_endpoint(&mut rng));
             pick(t, &mut rng, e)
         })
         .collect()
@@ -414,9 +453,12 @@ async fn drive(
     let (measure_from, end) = (start + warmup, start + warmup + measure);
     let cpu = tokio::spawn(async move {
         tokio::time::sleep_until(measure_from.into()).await;
-        let a = cpu_time();
+        let (a, m) = (cpu_time(), machine_busy());
         tokio::time::sleep_until(end.into()).await;
-        cpu_time().saturating_sub(a)
+        (
+            cpu_time().saturating_sub(a),
+            machine_busy().saturating_sub(m),
+        )
     });
     let tasks: Vec<_> = (0..CONNECTIONS)
         .map(|c| {
@@ -433,7 +475,7 @@ async fn drive(
             bytes += stats.bytes;
         }
     }
-    let cpu = cpu.await.unwrap_or_default();
+    let (cpu, machine) = cpu.await.unwrap_or_default();
     lat.sort_unstable();
     let pct = |q: f64| -> u32 {
         if lat.is_empty() {
@@ -451,6 +493,8 @@ async fn drive(
         errors,
         bytes_per_req: bytes as f64 / n.max(1) as f64,
         cpu_us_per_req: cpu.as_secs_f64() * 1e6 / n.max(1) as f64,
+        cores: cpu.as_secs_f64() / measure.as_secs_f64(),
+        machine_cores: machine.as_secs_f64() / measure.as_secs_f64(),
     }
 }
 
@@ -616,6 +660,42 @@ fn chunked_len(body: &[u8]) -> Option<usize> {
     }
 }
 
+/// Serves every request with one fixed JSON body of `bytes` bytes from a
+/// bare axum router, and drives it like the mock.
+async fn ceiling(
+    requests: Arc<Vec<Req>>,
+    bytes: usize,
+    warmup: Duration,
+    measure: Duration,
+) -> anyhow::Result<LoadResult> {
+    use axum::serve::{Listener, ListenerExt};
+
+    let mut text = String::from("{\"x\":\"");
+    text.push_str(&"a".repeat(bytes.saturating_sub(8)));
+    text.push_str("\"}");
+    let body = axum::body::Bytes::from(text);
+    let app = axum::Router::new().fallback(move || {
+        let body = body.clone();
+        async move {
+            (
+                [(axum::http::header::CONTENT_TYPE, "application/json")],
+                body,
+            )
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await?
+        .tap_io(|tcp| {
+            let _ = tcp.set_nodelay(true);
+        });
+    let addr = listener.local_addr()?;
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let result = drive(addr, requests, warmup, measure).await;
+    server.abort();
+    eprintln!("mock: bare axum: {result:?}");
+    Ok(result)
+}
+
 /// One wiremock comparison row.
 struct WiremockRow {
     mocks: u64,
@@ -722,15 +802,24 @@ async fn compare_wiremock(
     })
 }
 
-fn report(scales: &[ScaleResult], wiremock: &[WiremockRow], config: &Config) {
+fn report(
+    scales: &[ScaleResult],
+    ceiling: Option<&LoadResult>,
+    wiremock: &[WiremockRow],
+    config: &Config,
+) {
     println!();
     println!(
         "mock: {CONNECTIONS} keep-alive connections, loopback, no latency, {} s measured after 1 s warm-up;",
         config.secs
     );
-    println!("client in process on the same 2 cores (figures are for client + server)");
     println!(
-        "{:>10} {:>10} {:>8} {:>8} {:>9} | {:>9} {:>8} {:>8} {:>8} {:>8} {:>7} {:>9} {:>7}",
+        "{} tokio worker thread(s); client in process on the same 2 cores (figures are for client + server);",
+        config.threads
+    );
+    println!("`cores`: cores this process used / cores the whole machine was busy while measuring");
+    println!(
+        "{:>10} {:>10} {:>8} {:>8} {:>9} | {:>9} {:>8} {:>8} {:>8} {:>8} {:>7} {:>9} {:>7} {:>11}",
         "objects",
         "fixture",
         "load s",
@@ -743,12 +832,13 @@ fn report(scales: &[ScaleResult], wiremock: &[WiremockRow], config: &Config) {
         "max µs",
         "errors",
         "bytes/req",
-        "cpu µs"
+        "cpu µs",
+        "cores"
     );
     for s in scales {
         let r = &s.result;
         println!(
-            "{:>10} {:>8.0}MB {:>8.2} {:>8.2} {:>9.0} | {:>9.0} {:>8} {:>8} {:>8} {:>8} {:>7} {:>9.0} {:>7.1}",
+            "{:>10} {:>8.0}MB {:>8.2} {:>8.2} {:>9.0} | {:>9.0} {:>8} {:>8} {:>8} {:>8} {:>7} {:>9.0} {:>7.1} {:>5.2}/{:<5.2}",
             s.objects,
             s.fixture_mb,
             s.load.as_secs_f64(),
@@ -761,8 +851,49 @@ fn report(scales: &[ScaleResult], wiremock: &[WiremockRow], config: &Config) {
             r.max_us,
             r.errors,
             r.bytes_per_req,
-            r.cpu_us_per_req
+            r.cpu_us_per_req,
+            r.cores,
+            r.machine_cores
         );
+    }
+    if let Some(r) = ceiling {
+        println!(
+            "{:>10} {:>10} {:>8} {:>8} {:>9} | {:>9.0} {:>8} {:>8} {:>8} {:>8} {:>7} {:>9.0} {:>7.1} {:>5.2}/{:<5.2}",
+            "bare axum",
+            "-",
+            "-",
+            "-",
+            "-",
+            r.rps,
+            r.p50_us,
+            r.p99_us,
+            r.p999_us,
+            r.max_us,
+            r.errors,
+            r.bytes_per_req,
+            r.cpu_us_per_req,
+            r.cores,
+            r.machine_cores
+        );
+        println!(
+            "(`bare axum`: the same client and requests against an axum server with one route that\n answers a fixed body of the mix's mean size: the ceiling of framework, kernel and client here)"
+        );
+    }
+    println!("each endpoint alone (req/s, CPU µs a request for client + server):");
+    print!("{:>17}", "endpoint");
+    for s in scales {
+        print!(" | {:>9} objects", s.objects);
+    }
+    println!();
+    for (n, e) in ENDPOINTS.iter().enumerate() {
+        print!("{:>17}", e.name());
+        for s in scales {
+            match s.endpoints.get(n) {
+                Some((_, r)) => print!(" | {:>7.0} {:>7.1}µs", r.rps, r.cpu_us_per_req),
+                None => print!(" | {:>17}", "-"),
+            }
+        }
+        println!();
     }
     if !wiremock.is_empty() {
         println!("same client and mix over the same objects, one wiremock `Mock` per object:");
@@ -797,7 +928,10 @@ fn report(scales: &[ScaleResult], wiremock: &[WiremockRow], config: &Config) {
         result(
             "mock",
             &format!("requests/s, {at}"),
-            &format!("{:.0}", r.rps),
+            &format!(
+                "{:.0} (process on {:.2} cores, machine busy {:.2})",
+                r.rps, r.cores, r.machine_cores
+            ),
             "≥ 100,000",
             Some(r.rps >= RPS_TARGET && r.errors == 0),
         );
@@ -843,6 +977,18 @@ fn report(scales: &[ScaleResult], wiremock: &[WiremockRow], config: &Config) {
             Some(s.ready <= STARTUP_TARGET),
         );
     }
+    if let Some(r) = ceiling {
+        result(
+            "mock",
+            "ceiling: bare axum, same client, fixed body",
+            &format!(
+                "{:.0} req/s, p99 {} µs (process on {:.2} cores)",
+                r.rps, r.p99_us, r.cores
+            ),
+            "",
+            None,
+        );
+    }
     for w in wiremock {
         result(
             "mock",
@@ -884,6 +1030,25 @@ fn rss_kb(field: &str) -> u64 {
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         })
         .unwrap_or(0)
+}
+
+/// Busy CPU time of the whole machine (every state but idle and iowait),
+/// from `/proc/stat` (clock ticks of 10 ms): shows when other work shared the cores.
+fn machine_busy() -> Duration {
+    let ticks = std::fs::read_to_string("/proc/stat")
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().next()?.strip_prefix("cpu ")?.to_owned();
+            let f: Vec<u64> = line
+                .split_whitespace()
+                .filter_map(|v| v.parse().ok())
+                .collect();
+            // user nice system idle iowait irq softirq steal (guest is inside user).
+            let busy: u64 = f.iter().take(8).sum::<u64>() - f.get(3)? - f.get(4)?;
+            Some(busy)
+        })
+        .unwrap_or(0);
+    Duration::from_millis(ticks * 10)
 }
 
 /// User + system CPU time of this process, from `/proc/self/stat` (clock ticks of 10 ms).

@@ -94,7 +94,7 @@ for bench in "${benches[@]}"; do
                 printf "BENCH|%s|%s|||%s\n", b, what, (met == "yes" ? "ok" : "MISSED")
                 next
             }
-            t && !/^\|/ { t = 0 }
+            t && NF && !/^\|/ { t = 0 }
         ' "$log"
         grep '^BENCH|[^|]*|bench ran|' "$log"
     fi
@@ -108,14 +108,17 @@ done | LC_ALL=C awk -F'|' '
         for (i = 2; i <= 6; i++) if (dw(h[i]) > w[i]) w[i] = dw(h[i])
         line = ""
         for (i = 2; i <= 6; i++) line = line pad(h[i], w[i]) "  "
+        sub(/ +$/, "", line)
         print line
         line = ""
         for (i = 2; i <= 6; i++) { s = ""; for (j = 0; j < w[i]; j++) s = s "-"; line = line s "  " }
+        sub(/ +$/, "", line)
         print line
         for (r = 1; r <= NR; r++) {
             split(rows[r], c, "|")
             line = ""
             for (i = 2; i <= 6; i++) line = line pad(c[i], w[i]) "  "
+            sub(/ +$/, "", line)
             print line
         }
     }' | tee "$logs/table.txt"

@@ -60,18 +60,6 @@ fn run(n: usize, reps: usize, keep: bool) -> anyhow::Result<()> {
     let build = t.elapsed();
     let rss_built = rss_kb("VmRSS");
 
-    // Serialization alone, into memory (sized once, so no reallocation is timed).
-    let mut buf = Vec::with_capacity(n * 1_600 + (1 << 20));
-    let mut to_memory = Vec::new();
-    for _ in 0..reps {
-        buf.clear();
-        let t = Instant::now();
-        write_snapshot(&snapshot, &mut buf)?;
-        to_memory.push(t.elapsed());
-    }
-    let bytes = buf.len();
-    drop(buf);
-
     // To a file, through a 1 MiB buffer, as `standby snapshot` writes it (no fsync:
     // the page cache absorbs it, as it does for the CLI).
     let mut to_file = Vec::new();
@@ -88,6 +76,18 @@ fn run(n: usize, reps: usize, keep: bool) -> anyhow::Result<()> {
         to_file.push(t.elapsed());
     }
     let rss_write_peak = rss_kb("VmHWM");
+
+    // Serialization alone, into memory (sized once, so no reallocation is timed).
+    let mut buf = Vec::with_capacity(n * 1_600 + (1 << 20));
+    let mut to_memory = Vec::new();
+    for _ in 0..reps {
+        buf.clear();
+        let t = Instant::now();
+        write_snapshot(&snapshot, &mut buf)?;
+        to_memory.push(t.elapsed());
+    }
+    let bytes = buf.len();
+    drop(buf);
     let counts: Vec<(String, usize)> = snapshot
         .kinds
         .iter()
@@ -257,6 +257,24 @@ pub fn rss_kb(field: &str) -> u64 {
                 .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
         })
         .unwrap_or(0)
+}
+
+/// Busy CPU time of the whole machine (every state but idle and iowait),
+/// from `/proc/stat` (clock ticks of 10 ms): shows when other work shared the cores.
+pub fn machine_busy() -> Duration {
+    let ticks = std::fs::read_to_string("/proc/stat")
+        .ok()
+        .and_then(|s| {
+            let line = s.lines().next()?.strip_prefix("cpu ")?.to_owned();
+            let f: Vec<u64> = line
+                .split_whitespace()
+                .filter_map(|v| v.parse().ok())
+                .collect();
+            // user nice system idle iowait irq softirq steal (guest is inside user).
+            Some(f.iter().take(8).sum::<u64>() - f.get(3)? - f.get(4)?)
+        })
+        .unwrap_or(0);
+    Duration::from_millis(ticks * 10)
 }
 
 pub fn median(times: &[Duration]) -> Duration {
