@@ -23,7 +23,7 @@
 //!   requests/s and peak RSS.
 //!
 //! ```text
-//! cargo bench --bench capture                               # everything, ~45 min
+//! cargo bench --bench capture                               # everything, ~40 min
 //! cargo bench --bench capture -- --only a --scale 0.2       # part A at a fifth of the size
 //! cargo bench --bench capture -- --scale 0.02               # a quick check of all three
 //! ```
