@@ -154,6 +154,13 @@ fn names(list: &[String]) -> String {
     }
 }
 
+/// Whether a write creates an object or edits one that exists.
+#[derive(Clone, Copy)]
+enum Change {
+    Created,
+    Updated,
+}
+
 /// Counts of what happened to one kind.
 #[derive(Default)]
 struct Tally {
@@ -233,6 +240,27 @@ impl Syncer<'_> {
     }
 
     /// Runs one write; a refusal is a problem with `what`, not an abort.
+    /// Writes one object and records it in the tally as created or updated
+    /// (a failure is recorded by [`Self::write`]); returns the answer.
+    async fn apply(
+        &mut self,
+        t: &mut Tally,
+        change: Change,
+        path: &str,
+        body: &Value,
+        what: &str,
+        name: &str,
+    ) -> Option<Value> {
+        let answer = self
+            .write(Method::POST, path, body, &format!("{what} `{name}`"))
+            .await?;
+        match change {
+            Change::Created => t.created.push(name.to_owned()),
+            Change::Updated => t.updated.push(name.to_owned()),
+        }
+        Some(answer)
+    }
+
     async fn write(
         &mut self,
         method: Method,
@@ -458,32 +486,26 @@ impl Syncer<'_> {
                         continue;
                     }
                     spec.insert("instance_pool_id".into(), d["instance_pool_id"].clone());
-                    if self
-                        .write(
-                            Method::POST,
-                            "/api/2.0/instance-pools/edit",
-                            &Value::Object(spec),
-                            &format!("pool `{name}`"),
-                        )
-                        .await
-                        .is_some()
-                    {
-                        t.updated.push(name);
-                    }
+                    self.apply(
+                        &mut t,
+                        Change::Updated,
+                        "/api/2.0/instance-pools/edit",
+                        &Value::Object(spec),
+                        "pool",
+                        &name,
+                    )
+                    .await;
                 }
                 None => {
-                    if self
-                        .write(
-                            Method::POST,
-                            "/api/2.0/instance-pools/create",
-                            &Value::Object(spec),
-                            &format!("pool `{name}`"),
-                        )
-                        .await
-                        .is_some()
-                    {
-                        t.created.push(name);
-                    }
+                    self.apply(
+                        &mut t,
+                        Change::Created,
+                        "/api/2.0/instance-pools/create",
+                        &Value::Object(spec),
+                        "pool",
+                        &name,
+                    )
+                    .await;
                 }
             }
         }
@@ -505,32 +527,26 @@ impl Syncer<'_> {
                 Some(d) => {
                     let mut spec = spec;
                     spec.insert("policy_id".into(), d["policy_id"].clone());
-                    if self
-                        .write(
-                            Method::POST,
-                            "/api/2.0/policies/clusters/edit",
-                            &Value::Object(spec),
-                            &format!("policy `{name}`"),
-                        )
-                        .await
-                        .is_some()
-                    {
-                        t.updated.push(name);
-                    }
+                    self.apply(
+                        &mut t,
+                        Change::Updated,
+                        "/api/2.0/policies/clusters/edit",
+                        &Value::Object(spec),
+                        "policy",
+                        &name,
+                    )
+                    .await;
                 }
                 None => {
-                    if self
-                        .write(
-                            Method::POST,
-                            "/api/2.0/policies/clusters/create",
-                            &Value::Object(spec),
-                            &format!("policy `{name}`"),
-                        )
-                        .await
-                        .is_some()
-                    {
-                        t.created.push(name);
-                    }
+                    self.apply(
+                        &mut t,
+                        Change::Created,
+                        "/api/2.0/policies/clusters/create",
+                        &Value::Object(spec),
+                        "policy",
+                        &name,
+                    )
+                    .await;
                 }
             }
         }
@@ -577,18 +593,15 @@ impl Syncer<'_> {
                         t.unchanged += 1;
                     } else if state == "RUNNING" || state == "TERMINATED" {
                         spec["cluster_id"] = d["cluster_id"].clone();
-                        if self
-                            .write(
-                                Method::POST,
-                                "/api/2.1/clusters/edit",
-                                &spec,
-                                &format!("cluster `{name}`"),
-                            )
-                            .await
-                            .is_some()
-                        {
-                            t.updated.push(name.clone());
-                        }
+                        self.apply(
+                            &mut t,
+                            Change::Updated,
+                            "/api/2.1/clusters/edit",
+                            &spec,
+                            "cluster",
+                            &name,
+                        )
+                        .await;
                     } else {
                         self.problem(format!(
                             "cluster `{name}` is {state} in `{}` and cannot be edited now",
@@ -614,15 +627,16 @@ impl Syncer<'_> {
                 None => {
                     // Creating starts the cluster; a passive copy keeps it terminated.
                     if let Some(created) = self
-                        .write(
-                            Method::POST,
+                        .apply(
+                            &mut t,
+                            Change::Created,
                             "/api/2.1/clusters/create",
                             &spec,
-                            &format!("cluster `{name}`"),
+                            "cluster",
+                            &name,
                         )
                         .await
                     {
-                        t.created.push(name.clone());
                         if self.passive {
                             let id = created.get("cluster_id").cloned().unwrap_or(Value::Null);
                             self.write(
