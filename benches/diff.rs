@@ -8,6 +8,9 @@
 //!   as a DR copy holds them, so passive fields are compared the slow way);
 //! - `shuffled`: the drift pair with every kind's records in random order.
 //!
+//! "Merely reading" is `SnapshotFile::read_pair`, the very code `standby
+//! diff` reads its two files with, so the difference is the diff's own cost.
+//!
 //! Each run is a child process timed by a wrapper child (this binary with
 //! `--rusage`), whose `getrusage(RUSAGE_CHILDREN)` gives the peak RSS of that
 //! one run. The findings of each pair are counted by class from `out.json`
@@ -38,7 +41,7 @@ use snapshot_io::records::{self, Planted};
 use snapshot_io::{bench_data_dir, flag_value, machine_busy, result};
 use standby::diff::{self, Rules};
 use standby::report::{self, Format, RenderOptions};
-use standby::snapshot::{read_snapshot, write_snapshot};
+use standby::snapshot::{SnapshotFile, write_snapshot};
 
 /// Targets from issue 5.
 const WALL_TARGET: Duration = Duration::from_secs(3);
@@ -469,14 +472,19 @@ fn children_usage() -> (u64, Duration) {
     (0, Duration::ZERO)
 }
 
-/// `--read A B`: reads both snapshots as `standby diff` does, and nothing else.
+/// `--read A B`: reads both snapshots with the code `standby diff` reads
+/// them with ([`SnapshotFile::read_pair`]: one thread a file, records
+/// borrowed from the file's bytes), and nothing else; exits without freeing
+/// them, as `standby diff` does.
 fn read_both(args: &[String]) -> anyhow::Result<()> {
     let [a, b] = args else {
         bail!("`--read` needs two files");
     };
-    let a = read_snapshot(Path::new(a))?;
-    let b = read_snapshot(Path::new(b))?;
-    std::hint::black_box((&a, &b));
+    let (mut fa, mut fb) = (SnapshotFile::new(), SnapshotFile::new());
+    let both = SnapshotFile::read_pair((&mut fa, Path::new(a)), (&mut fb, Path::new(b)))?;
+    std::hint::black_box(&both);
+    std::mem::forget(both);
+    std::mem::forget((fa, fb));
     Ok(())
 }
 
@@ -486,9 +494,10 @@ fn phases(args: &[String]) -> anyhow::Result<()> {
         bail!("`--phases` needs two files and an output file");
     };
     let t = Instant::now();
-    let pa = read_snapshot(Path::new(a))?;
+    let (mut fa, mut fb) = (SnapshotFile::new(), SnapshotFile::new());
+    let pa = fa.read(Path::new(a))?;
     let t_a = t.elapsed();
-    let pb = read_snapshot(Path::new(b))?;
+    let pb = fb.read(Path::new(b))?;
     let t_b = t.elapsed();
     let drift = diff::diff(&pa, &pb, &Rules::default());
     let t_diff = t.elapsed();
@@ -498,6 +507,7 @@ fn phases(args: &[String]) -> anyhow::Result<()> {
     let t_render = t.elapsed();
     let findings = drift.findings.len();
     drop((drift, pa, pb));
+    drop((fa, fb));
     let t_drop = t.elapsed();
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     println!(

@@ -11,7 +11,7 @@ use crate::config::{self, Config, ConfigError};
 use crate::diff::{self, Baseline, DriftReport, Rules};
 use crate::output::{Destination, write_atomic, write_to};
 use crate::report::{self, Format, RenderOptions};
-use crate::snapshot::{Snapshot, read_snapshot};
+use crate::snapshot::{SnapshotAccess, SnapshotFile};
 
 pub(super) const EXAMPLES: &str = "\
 Examples:
@@ -93,7 +93,11 @@ pub struct ExplainArgs {
 pub(super) fn run(args: DiffArgs, global: &Global) -> anyhow::Result<Outcome> {
     let config = args.config.as_deref().map(config::load).transpose()?;
     let (rules, config_baseline) = rules_from(config.as_ref(), args.pair.as_deref())?;
-    let (primary, secondary) = read_both(&args.primary, &args.secondary)?;
+    let (mut primary_file, mut secondary_file) = (SnapshotFile::new(), SnapshotFile::new());
+    let (primary, secondary) = SnapshotFile::read_pair(
+        (&mut primary_file, &args.primary),
+        (&mut secondary_file, &args.secondary),
+    )?;
     let report = compare(
         &primary,
         &secondary,
@@ -133,9 +137,10 @@ pub(super) fn run(args: DiffArgs, global: &Global) -> anyhow::Result<Outcome> {
         eprintln!("{}", report::summary_line(&report));
     }
     let outcome = outcome(&report);
-    // Freeing millions of small allocations takes about half a second at a
-    // million records a side, and the process exits right after.
+    // Freeing the files' buffers and the report's allocations is work the
+    // process's exit does anyway.
     std::mem::forget((primary, secondary, report));
+    std::mem::forget((primary_file, secondary_file));
     Ok(outcome)
 }
 
@@ -156,7 +161,9 @@ pub(super) fn explain(args: ExplainArgs) -> anyhow::Result<Outcome> {
         (None, Some(p), Some(s)) => {
             let config = args.config.as_deref().map(config::load).transpose()?;
             let (rules, _) = rules_from(config.as_ref(), args.pair.as_deref())?;
-            diff::diff(&read_snapshot(p)?, &read_snapshot(s)?, &rules)
+            let (mut pf, mut sf) = (SnapshotFile::new(), SnapshotFile::new());
+            let (p, s) = SnapshotFile::read_pair((&mut pf, p), (&mut sf, s))?;
+            diff::diff(&p, &s, &rules)
         }
         _ => anyhow::bail!("give `--report FILE`, or the primary and secondary snapshot files"),
     };
@@ -181,18 +188,6 @@ pub(super) fn explain(args: ExplainArgs) -> anyhow::Result<Outcome> {
     }
 }
 
-/// Reads both snapshots at once, one per core: parsing is most of a diff's time.
-fn read_both(primary: &Path, secondary: &Path) -> anyhow::Result<(Snapshot, Snapshot)> {
-    std::thread::scope(|scope| {
-        let first = scope.spawn(|| read_snapshot(primary));
-        let second = read_snapshot(secondary);
-        let first = first
-            .join()
-            .map_err(|_| anyhow::anyhow!("reading `{}` failed", primary.display()))?;
-        Ok((first?, second?))
-    })
-}
-
 /// The rules of the selected pair, and its baseline file, or the defaults
 /// (a passive secondary, no ignores) without a config.
 pub(super) fn rules_from(
@@ -210,9 +205,9 @@ pub(super) fn rules_from(
 }
 
 /// Diffs, checks the rules against the snapshots, applies a baseline.
-pub(super) fn compare(
-    primary: &Snapshot,
-    secondary: &Snapshot,
+pub(super) fn compare<S: SnapshotAccess>(
+    primary: &S,
+    secondary: &S,
     rules: &Rules,
     baseline: Option<&Path>,
 ) -> anyhow::Result<DriftReport> {

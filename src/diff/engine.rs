@@ -16,11 +16,12 @@
 
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashSet};
+use std::sync::OnceLock;
 
 use serde_json::{Value, json};
 
 use crate::kind::Kind;
-use crate::snapshot::{Record, Reference, Snapshot};
+use crate::snapshot::{CaptureMetadata, RecordAccess, ReferenceRef, SnapshotAccess, Status};
 
 use super::glob::glob_match;
 use super::ignore;
@@ -92,13 +93,16 @@ fn human_ms(ms: i64) -> String {
     }
 }
 
-/// Compares a primary and a secondary snapshot under a pair's rules.
+/// Compares a primary and a secondary snapshot under a pair's rules: owned
+/// snapshots ([`Snapshot`](crate::snapshot::Snapshot)) or snapshots
+/// borrowed from their files ([`SnapshotRef`](crate::snapshot::SnapshotRef)).
 ///
 /// Pure and deterministic: the same inputs give the same report, whatever
 /// the order of records in the snapshots.
-pub fn diff(primary: &Snapshot, secondary: &Snapshot, rules: &Rules) -> DriftReport {
-    let (p_views, s_views) = both_views(primary, secondary);
-    let shared = Shared::new(primary, secondary, rules, &s_views);
+pub fn diff<S: SnapshotAccess>(primary: &S, secondary: &S, rules: &Rules) -> DriftReport {
+    let (primary, secondary) = (Input::new(primary), Input::new(secondary));
+    let (p_views, s_views) = both_views(&primary, &secondary);
+    let shared = Shared::new(&primary, &secondary, rules, &s_views);
     let mut engine = Engine {
         shared: &shared,
         p_views: &p_views,
@@ -132,38 +136,70 @@ fn join<A: Send, B: Send>(
     })
 }
 
+/// What the engine reads of one snapshot, owned or borrowed.
+struct Input<'a, R> {
+    metadata: &'a CaptureMetadata,
+    kinds: BTreeMap<Kind, (&'a Status, &'a [R])>,
+}
+
+impl<'a, R: RecordAccess> Input<'a, R> {
+    fn new<S: SnapshotAccess<Record = R>>(snapshot: &'a S) -> Self {
+        Input {
+            metadata: snapshot.metadata(),
+            kinds: snapshot
+                .sections()
+                .into_iter()
+                .map(|(kind, status, records)| (kind, (status, records)))
+                .collect(),
+        }
+    }
+
+    fn status(&self, kind: Kind) -> Option<&'a Status> {
+        self.kinds.get(&kind).map(|(status, _)| *status)
+    }
+}
+
 /// One record of a key-ordered view, with its key beside it so sorting and
 /// merging read keys without a hop through the record (half the cache
 /// misses when the file was not in key order).
-#[derive(Clone, Copy, Debug)]
-struct Entry<'a> {
+#[derive(Debug)]
+struct Entry<'a, R> {
     key: &'a str,
-    rec: &'a Record,
+    rec: &'a R,
 }
 
+impl<R> Clone for Entry<'_, R> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<R> Copy for Entry<'_, R> {}
+
 /// Each kind's records in key order.
-type Views<'a> = BTreeMap<Kind, Vec<Entry<'a>>>;
+type Views<'a, R> = BTreeMap<Kind, Vec<Entry<'a, R>>>;
 
 /// Key order, then content and modification time for duplicate keys: the
 /// order `KindSnapshot::new` writes, restored if a file was shuffled.
-fn entry_order(a: &Entry<'_>, b: &Entry<'_>) -> Ordering {
+fn entry_order<R: RecordAccess>(a: &Entry<'_, R>, b: &Entry<'_, R>) -> Ordering {
     a.key
         .cmp(b.key)
-        .then_with(|| a.rec.content_bytes().cmp(b.rec.content_bytes()))
-        .then_with(|| a.rec.modified_at.cmp(&b.rec.modified_at))
+        .then_with(|| a.rec.content().cmp(b.rec.content()))
+        .then_with(|| a.rec.modified_at().cmp(&b.rec.modified_at()))
 }
 
 /// A snapshot's views. Sorting records already in order is one linear pass,
 /// so files in canonical order pay next to nothing.
-fn views(snapshot: &Snapshot) -> Views<'_> {
-    snapshot
-        .kinds
+fn views<'a, R: RecordAccess>(side: &Input<'a, R>) -> Views<'a, R> {
+    side.kinds
         .iter()
-        .map(|(kind, section)| {
-            let mut view: Vec<Entry<'_>> = section
-                .records
+        .map(|(kind, (_, records))| {
+            let mut view: Vec<Entry<'a, R>> = records
                 .iter()
-                .map(|rec| Entry { key: &rec.key, rec })
+                .map(|rec| Entry {
+                    key: rec.key(),
+                    rec,
+                })
                 .collect();
             view.sort_unstable_by(entry_order);
             (*kind, view)
@@ -172,11 +208,14 @@ fn views(snapshot: &Snapshot) -> Views<'_> {
 }
 
 /// Both snapshots' views, sorted side by side on two threads when large.
-fn both_views<'a>(primary: &'a Snapshot, secondary: &'a Snapshot) -> (Views<'a>, Views<'a>) {
+fn both_views<'a, R: RecordAccess>(
+    primary: &Input<'a, R>,
+    secondary: &Input<'a, R>,
+) -> (Views<'a, R>, Views<'a, R>) {
     let total: usize = [primary, secondary]
         .iter()
         .flat_map(|s| s.kinds.values())
-        .map(|k| k.records.len())
+        .map(|(_, records)| records.len())
         .sum();
     join(
         total >= PARALLEL_MIN,
@@ -215,9 +254,9 @@ struct LagTracker<'a> {
 
 impl<'a> LagTracker<'a> {
     /// Records one object's lag (`lag` ms, positive when the secondary is behind).
-    fn observe(
+    fn observe<R>(
         &mut self,
-        shared: &Shared<'_>,
+        shared: &Shared<'_, R>,
         kind: Kind,
         key: &'a str,
         lag: i64,
@@ -269,43 +308,30 @@ impl<'a> LagTracker<'a> {
 
 /// Everything the comparison reads and never changes: shared by the
 /// threads of the prefilter.
-struct Shared<'a> {
-    primary: &'a Snapshot,
-    secondary: &'a Snapshot,
+struct Shared<'a, R> {
+    primary: &'a Input<'a, R>,
+    secondary: &'a Input<'a, R>,
     rules: &'a Rules,
     rewriter: Rewriter,
     passive: bool,
     rpo_ms: Option<i64>,
-    s_views: &'a Views<'a>,
-    /// The secondary's keys of every kind a reference points at: one hash
-    /// lookup per reference instead of a binary search missing the cache at
-    /// every step.
-    key_sets: BTreeMap<Kind, HashSet<&'a str>>,
+    s_views: &'a Views<'a, R>,
+    /// The secondary's keys of each kind, made the first time a reference
+    /// points at the kind: one hash lookup per reference instead of a
+    /// binary search missing the cache at every step.
+    key_sets: BTreeMap<Kind, OnceLock<HashSet<&'a str>>>,
 }
 
-impl<'a> Shared<'a> {
+impl<'a, R: RecordAccess> Shared<'a, R> {
     fn new(
-        primary: &'a Snapshot,
-        secondary: &'a Snapshot,
+        primary: &'a Input<'a, R>,
+        secondary: &'a Input<'a, R>,
         rules: &'a Rules,
-        s_views: &'a Views<'a>,
+        s_views: &'a Views<'a, R>,
     ) -> Self {
-        let mut targets: Vec<Kind> = secondary
-            .kinds
-            .values()
-            .flat_map(|k| &k.records)
-            .flat_map(|r| &r.refs)
-            .filter(|r| r.key.is_some())
-            .map(|r| r.kind)
-            .collect();
-        targets.sort();
-        targets.dedup();
-        let key_sets = targets
-            .into_iter()
-            .filter_map(|kind| {
-                let view = s_views.get(&kind)?;
-                Some((kind, view.iter().map(|e| e.key).collect()))
-            })
+        let key_sets = s_views
+            .keys()
+            .map(|kind| (*kind, OnceLock::new()))
             .collect();
         Shared {
             primary,
@@ -365,11 +391,11 @@ impl<'a> Shared<'a> {
     /// True when a secondary reference does not resolve in the secondary.
     /// Not judged when the referenced kind is incomplete, or (for a resolved
     /// key) was not captured: the kind's `unknown` says so.
-    fn dangles(&self, r: &Reference) -> bool {
+    fn dangles(&self, r: &ReferenceRef<'_>) -> bool {
         if self
             .secondary
-            .kind(r.kind)
-            .is_some_and(|k| !k.status.is_complete())
+            .status(r.kind)
+            .is_some_and(|status| !status.is_complete())
         {
             return false;
         }
@@ -377,19 +403,25 @@ impl<'a> Shared<'a> {
             // An id the capture could not resolve among complete objects.
             None => true,
             Some(key) => self
-                .key_sets
-                .get(&r.kind)
-                .is_some_and(|set| !set.contains(key.as_str())),
+                .key_set(r.kind)
+                .is_some_and(|set| !set.contains(key.as_ref())),
         }
+    }
+
+    /// The secondary's keys of a kind, `None` when it holds no such kind.
+    fn key_set(&self, kind: Kind) -> Option<&HashSet<&'a str>> {
+        let cell = self.key_sets.get(&kind)?;
+        let view = self.s_views.get(&kind)?;
+        Some(cell.get_or_init(|| view.iter().map(|e| e.key).collect()))
     }
 
     /// The index of a rewrite rule whose primary prefix the secondary's
     /// storage field still starts with.
-    fn primary_prefix(&self, s: &Record, field: &str) -> Option<usize> {
+    fn primary_prefix(&self, s: &R, field: &str) -> Option<usize> {
         if self.rules.rewrites.is_empty() {
             return None;
         }
-        let raw = scan::get_path(s.content_bytes(), &[field])?;
+        let raw = scan::get_path(s.content().as_bytes(), &[field])?;
         let value = scan::as_string(raw)?;
         self.rules
             .rewrites
@@ -419,12 +451,13 @@ impl<'a> Shared<'a> {
 
     /// True when a secondary record may need a finding of its own (passive
     /// state, a dangling reference, a storage path at the primary).
-    fn secondary_suspect(&self, kind: Kind, rules: &KindRules, s: &Record) -> bool {
+    fn secondary_suspect(&self, kind: Kind, rules: &KindRules, s: &R) -> bool {
         let mut violated = false;
-        rules.check(s.content_bytes(), |_, _| violated = true);
-        violated
-            || s.refs.iter().any(|r| self.dangles(r))
-            || storage_field(kind).is_some_and(|f| self.primary_prefix(s, f).is_some())
+        rules.check(s.content().as_bytes(), |_, _| violated = true);
+        if !violated {
+            s.for_each_ref(&mut |r| violated = violated || self.dangles(&r));
+        }
+        violated || storage_field(kind).is_some_and(|f| self.primary_prefix(s, f).is_some())
     }
 }
 
@@ -438,11 +471,11 @@ struct KindPlan {
 /// The prefilter over a slice of groups: measures lag, and returns the
 /// groups that need a closer look (anything but two single, equal records
 /// whose secondary is fine). Read-only, so it runs on several threads.
-fn prefilter<'a>(
-    shared: &Shared<'_>,
+fn prefilter<'a, R: RecordAccess>(
+    shared: &Shared<'_, R>,
     plan: &KindPlan,
-    pv: &[Entry<'a>],
-    sv: &[Entry<'a>],
+    pv: &[Entry<'a, R>],
+    sv: &[Entry<'a, R>],
     groups: &[Group],
     offset: usize,
 ) -> (Vec<usize>, LagTracker<'a>) {
@@ -451,7 +484,7 @@ fn prefilter<'a>(
     let mut bufs = Buffers::default();
     for (n, g) in groups.iter().enumerate() {
         let pair = match (g.pn, g.sn, pv.get(g.p), sv.get(g.s)) {
-            (1, 1, Some(p), Some(s)) if !p.rec.duplicate && !s.rec.duplicate => Some((p, s)),
+            (1, 1, Some(p), Some(s)) if !p.rec.duplicate() && !s.rec.duplicate() => Some((p, s)),
             _ => None,
         };
         let Some((p, s)) = pair else {
@@ -462,15 +495,11 @@ fn prefilter<'a>(
             flagged.push(offset + n);
             continue;
         }
-        if let (Some(pm), Some(sm)) = (p.rec.modified_at, s.rec.modified_at) {
+        if let (Some(pm), Some(sm)) = (p.rec.modified_at(), s.rec.modified_at()) {
             lag.observe(shared, plan.kind, p.key, pm - sm, (pm, Some(sm)));
         }
-        if !shared.fast_equal(
-            p.rec.content.get(),
-            s.rec.content.get(),
-            &plan.rules,
-            &mut bufs,
-        ) || shared.secondary_suspect(plan.kind, &plan.rules, s.rec)
+        if !shared.fast_equal(p.rec.content(), s.rec.content(), &plan.rules, &mut bufs)
+            || shared.secondary_suspect(plan.kind, &plan.rules, s.rec)
         {
             flagged.push(offset + n);
         }
@@ -479,15 +508,15 @@ fn prefilter<'a>(
 }
 
 /// The mutable side of a comparison: findings and lag as they are found.
-struct Engine<'s, 'a> {
-    shared: &'s Shared<'a>,
-    p_views: &'s Views<'a>,
+struct Engine<'s, 'a, R> {
+    shared: &'s Shared<'a, R>,
+    p_views: &'s Views<'a, R>,
     findings: Vec<Finding>,
     lag: LagTracker<'a>,
     bufs: Buffers,
 }
 
-impl<'a> Engine<'_, 'a> {
+impl<'a, R: RecordAccess> Engine<'_, 'a, R> {
     fn run(&mut self) -> DriftReport {
         let shared = self.shared;
         let mut summary = BTreeMap::new();
@@ -515,8 +544,8 @@ impl<'a> Engine<'_, 'a> {
             schema_version: SCHEMA_VERSION,
             pair: PairFacts {
                 name: shared.rules.pair_name.clone(),
-                primary: side_facts(shared.primary),
-                secondary: side_facts(shared.secondary),
+                primary: side_facts(shared.primary.metadata),
+                secondary: side_facts(shared.secondary.metadata),
                 secondary_role: shared.rules.secondary_role,
                 rpo_secs: shared.rules.rpo_secs,
                 rto_secs: shared.rules.rto_secs,
@@ -540,13 +569,13 @@ impl<'a> Engine<'_, 'a> {
     /// Compares one kind; returns its status and compared keys.
     fn kind(&mut self, kind: Kind) -> (KindStatus, Vec<String>) {
         let shared = self.shared;
-        let (p, s) = (shared.primary.kind(kind), shared.secondary.kind(kind));
+        let (p, s) = (shared.primary.status(kind), shared.secondary.status(kind));
         let mut problems = Vec::new();
-        for (side, section) in [("primary", p), ("secondary", s)] {
-            match section {
+        for (side, status) in [("primary", p), ("secondary", s)] {
+            match status {
                 None => problems.push(format!("`{kind}` was not captured in the {side}")),
-                Some(k) => {
-                    if let crate::snapshot::Status::Incomplete { reason } = &k.status {
+                Some(status) => {
+                    if let Status::Incomplete { reason } = status {
                         let code = reason
                             .error_code
                             .as_deref()
@@ -581,7 +610,7 @@ impl<'a> Engine<'_, 'a> {
     }
 
     /// The merge join of one kind whose capture is complete on both sides.
-    fn compare(&mut self, kind: Kind, pv: &[Entry<'a>], sv: &[Entry<'a>]) -> Vec<String> {
+    fn compare(&mut self, kind: Kind, pv: &[Entry<'a, R>], sv: &[Entry<'a, R>]) -> Vec<String> {
         let shared = self.shared;
         let plan = KindPlan {
             kind,
@@ -639,7 +668,7 @@ impl<'a> Engine<'_, 'a> {
     }
 
     /// Every finding one key can have.
-    fn group(&mut self, plan: &KindPlan, pv: &[Entry<'a>], sv: &[Entry<'a>], g: Group) {
+    fn group(&mut self, plan: &KindPlan, pv: &[Entry<'a, R>], sv: &[Entry<'a, R>], g: Group) {
         let kind = plan.kind;
         let (Some(prun), Some(srun)) = (pv.get(g.p..g.p + g.pn), sv.get(g.s..g.s + g.sn)) else {
             return;
@@ -647,8 +676,8 @@ impl<'a> Engine<'_, 'a> {
         let Some(key) = prun.first().or(srun.first()).map(|e| e.key) else {
             return;
         };
-        let pdup = prun.len() > 1 || prun.iter().any(|e| e.rec.duplicate);
-        let sdup = srun.len() > 1 || srun.iter().any(|e| e.rec.duplicate);
+        let pdup = prun.len() > 1 || prun.iter().any(|e| e.rec.duplicate());
+        let sdup = srun.len() > 1 || srun.iter().any(|e| e.rec.duplicate());
         for (dup, side, n) in [
             (pdup, "primary", prun.len()),
             (sdup, "secondary", srun.len()),
@@ -688,7 +717,7 @@ impl<'a> Engine<'_, 'a> {
         }
     }
 
-    fn missing(&mut self, kind: Kind, p: &Entry<'a>) {
+    fn missing(&mut self, kind: Kind, p: &Entry<'a, R>) {
         let shared = self.shared;
         if shared.single_region_object(kind, p.key, Side::Primary) {
             return;
@@ -702,7 +731,7 @@ impl<'a> Engine<'_, 'a> {
         f.hint = Some("replicate it to the secondary (sync client or CI/CD deployment)".into());
         // An ignored gap is not lag either.
         if self.push(f) {
-            if let Some(pm) = p.rec.modified_at {
+            if let Some(pm) = p.rec.modified_at() {
                 let lag = shared.secondary.metadata.captured_at_ms - pm;
                 self.lag.observe(shared, kind, p.key, lag, (pm, None));
             }
@@ -726,13 +755,13 @@ impl<'a> Engine<'_, 'a> {
         self.push(f);
     }
 
-    fn changed(&mut self, kind: Kind, p: &Record, s: &Record, rules: &KindRules) {
+    fn changed(&mut self, kind: Kind, p: &R, s: &R, rules: &KindRules) {
         let shared = self.shared;
-        if shared.fast_equal(p.content.get(), s.content.get(), rules, &mut self.bufs) {
+        if shared.fast_equal(p.content(), s.content(), rules, &mut self.bufs) {
             return;
         }
-        let mut pv = parse(p.content_bytes());
-        let sv = parse(s.content_bytes());
+        let mut pv = parse(p.content().as_bytes());
+        let sv = parse(s.content().as_bytes());
         shared.rewriter.rewrite_value(&mut pv);
         let principals = matches!(kind, Kind::Groups | Kind::Permissions | Kind::Grants);
         let keep = |field: &str, id: &str, side: Side| {
@@ -758,7 +787,7 @@ impl<'a> Engine<'_, 'a> {
             }
             [] => return,
         };
-        let mut f = finding(FindingClass::Changed, kind, &s.key, message);
+        let mut f = finding(FindingClass::Changed, kind, s.key(), message);
         f.fields = fields;
         f.hint = Some(
             "re-sync it from the primary, or add a rewrite or ignore rule if the difference is expected"
@@ -771,12 +800,12 @@ impl<'a> Engine<'_, 'a> {
     fn secondary_checks(
         &mut self,
         kind: Kind,
-        s: &'a Record,
-        p: Option<&'a Record>,
+        s: &'a R,
+        p: Option<&'a R>,
         rules: &KindRules,
         held: bool,
     ) {
-        let content = s.content_bytes();
+        let content = s.content().as_bytes();
         let mut violations = Vec::new();
         rules.check(content, |rule, raw| violations.push((rule, raw)));
         for (rule, raw) in violations {
@@ -790,7 +819,7 @@ impl<'a> Engine<'_, 'a> {
             let mut f = finding(
                 FindingClass::PassiveViolation,
                 kind,
-                &s.key,
+                s.key(),
                 format!(
                     "`{}` is {shown} in a passive secondary (expected {})",
                     rule.dotted,
@@ -800,7 +829,7 @@ impl<'a> Engine<'_, 'a> {
             f.fields.push(FieldDiff {
                 path: rule.dotted.into(),
                 primary: p
-                    .and_then(|p| scan::get_path(p.content_bytes(), rule.path))
+                    .and_then(|p| scan::get_path(p.content().as_bytes(), rule.path))
                     .map(parse),
                 secondary: raw.map(parse),
             });
@@ -821,8 +850,8 @@ impl<'a> Engine<'_, 'a> {
 
     /// Job ACLs held back until failover: direct grants other than the
     /// owner (every job has one) are a violation.
-    fn held_job_acl(&mut self, kind: Kind, s: &Record) {
-        let Some(raw) = scan::get_path(s.content_bytes(), &["direct"]) else {
+    fn held_job_acl(&mut self, kind: Kind, s: &R) {
+        let Some(raw) = scan::get_path(s.content().as_bytes(), &["direct"]) else {
             return;
         };
         let Value::Array(entries) = parse(raw) else {
@@ -847,7 +876,7 @@ impl<'a> Engine<'_, 'a> {
         let mut f = finding(
             FindingClass::PassiveViolation,
             kind,
-            &s.key,
+            s.key(),
             format!(
                 "{} direct job permission(s) applied before the DR event",
                 fields.len()
@@ -859,12 +888,13 @@ impl<'a> Engine<'_, 'a> {
         self.push(f);
     }
 
-    fn dangling_refs(&mut self, kind: Kind, s: &Record) {
+    fn dangling_refs(&mut self, kind: Kind, s: &R) {
         let mut fields = Vec::new();
         let mut names = Vec::new();
-        for r in &s.refs {
-            if !self.shared.dangles(r) {
-                continue;
+        let shared = self.shared;
+        s.for_each_ref(&mut |r| {
+            if !shared.dangles(&r) {
+                return;
             }
             let (target, shown) = match (&r.key, &r.unresolved_id) {
                 (Some(key), _) => (
@@ -877,7 +907,7 @@ impl<'a> Engine<'_, 'a> {
                 ),
             };
             fields.push(FieldDiff {
-                path: r.field.clone(),
+                path: r.field.into_owned(),
                 primary: None,
                 secondary: Some(target),
             });
@@ -885,7 +915,7 @@ impl<'a> Engine<'_, 'a> {
             if !names.contains(&shown) {
                 names.push(shown);
             }
-        }
+        });
         if fields.is_empty() {
             return;
         }
@@ -910,7 +940,7 @@ impl<'a> Engine<'_, 'a> {
             }
         };
         fields.sort_by(|a, b| a.path.cmp(&b.path));
-        let mut f = finding(FindingClass::DanglingReference, kind, &s.key, message);
+        let mut f = finding(FindingClass::DanglingReference, kind, s.key(), message);
         f.fields = fields;
         f.rule = Some("references".into());
         f.hint = Some(
@@ -920,19 +950,12 @@ impl<'a> Engine<'_, 'a> {
         self.push(f);
     }
 
-    fn storage_at_primary(
-        &mut self,
-        kind: Kind,
-        s: &Record,
-        p: Option<&Record>,
-        field: &str,
-        n: usize,
-    ) {
+    fn storage_at_primary(&mut self, kind: Kind, s: &R, p: Option<&R>, field: &str, n: usize) {
         let shared = self.shared;
         let Some(rule) = shared.rules.rewrites.get(n) else {
             return;
         };
-        let secondary = scan::get_path(s.content_bytes(), &[field]).map(parse);
+        let secondary = scan::get_path(s.content().as_bytes(), &[field]).map(parse);
         let expected = secondary
             .as_ref()
             .and_then(Value::as_str)
@@ -940,7 +963,7 @@ impl<'a> Engine<'_, 'a> {
         let mut f = finding(
             FindingClass::DanglingReference,
             kind,
-            &s.key,
+            s.key(),
             format!(
                 "`{field}` still points at the primary region (`{}`)",
                 rule.primary
@@ -949,7 +972,7 @@ impl<'a> Engine<'_, 'a> {
         f.fields.push(FieldDiff {
             path: field.into(),
             primary: p
-                .and_then(|p| scan::get_path(p.content_bytes(), &[field]))
+                .and_then(|p| scan::get_path(p.content().as_bytes(), &[field]))
                 .map(parse),
             secondary,
         });
@@ -1001,11 +1024,11 @@ impl<'a> Engine<'_, 'a> {
     }
 }
 
-fn side_facts(snapshot: &Snapshot) -> SideFacts {
+fn side_facts(metadata: &CaptureMetadata) -> SideFacts {
     SideFacts {
-        host: snapshot.metadata.host.clone(),
-        captured_at: snapshot.metadata.captured_at.clone(),
-        captured_at_ms: snapshot.metadata.captured_at_ms,
+        host: metadata.host.clone(),
+        captured_at: metadata.captured_at.clone(),
+        captured_at_ms: metadata.captured_at_ms,
     }
 }
 

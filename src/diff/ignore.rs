@@ -4,7 +4,7 @@
 //! them when none is left.
 
 use crate::kind::Kind;
-use crate::snapshot::Snapshot;
+use crate::snapshot::{RecordAccess, SnapshotAccess};
 
 use super::glob::glob_match;
 use super::model::{Finding, FindingClass};
@@ -46,26 +46,19 @@ pub(crate) fn keep(ignores: &[Ignore], finding: &mut Finding) -> bool {
 /// The ignores whose key glob matches no object of their kind (or of any
 /// kind) in either snapshot: probably a typo, which the config layer reports
 /// with the rule's file and line.
-pub fn unmatched_ignores<'r>(
+pub fn unmatched_ignores<'r, S: SnapshotAccess>(
     rules: &'r Rules,
-    primary: &Snapshot,
-    secondary: &Snapshot,
+    primary: &S,
+    secondary: &S,
 ) -> Vec<&'r Ignore> {
+    let sections = [primary.sections(), secondary.sections()];
     rules
         .ignores
         .iter()
         .filter(|ignore| {
-            ![primary, secondary].iter().any(|snapshot| {
-                snapshot
-                    .kinds
-                    .iter()
-                    .filter(|(kind, _)| ignore.kind.is_none_or(|k| k == **kind))
-                    .any(|(_, section)| {
-                        section
-                            .records
-                            .iter()
-                            .any(|r| glob_match(&ignore.key, &r.key))
-                    })
+            !sections.iter().flatten().any(|(kind, _, records)| {
+                ignore.kind.is_none_or(|k| k == *kind)
+                    && records.iter().any(|r| glob_match(&ignore.key, r.key()))
             })
         })
         .collect()

@@ -1,10 +1,14 @@
 //! The versioned snapshot file: records per kind, completeness per kind, and
 //! capture metadata. Same workspace state, same bytes (metadata times aside).
 
+mod borrowed;
 mod format;
 mod io;
 
+pub use borrowed::{KindRef, RecordAccess, RecordRef, ReferenceRef, SnapshotAccess, SnapshotRef};
 pub use format::{
     CaptureMetadata, FORMAT_VERSION, Incomplete, KindSnapshot, Record, Reference, Snapshot, Status,
 };
-pub use io::{ReadError, read_snapshot, read_snapshot_bytes, write_snapshot};
+pub use io::{
+    ReadError, SnapshotFile, parse_snapshot, read_snapshot, read_snapshot_bytes, write_snapshot,
+};

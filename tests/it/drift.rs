@@ -4,6 +4,7 @@ use standby::config;
 use standby::diff::{self, DriftReport};
 use standby::mock::FaultConfig;
 use standby::report::{self, Format, RenderOptions};
+use standby::snapshot::{self, Snapshot};
 
 use crate::e2e::{capture_all, fixture_path, start_mock};
 
@@ -26,6 +27,12 @@ pub async fn drift_of_fixture_pair() -> DriftReport {
     let rules = config.rules_for(pair, dr);
     assert!(diff::unmatched_ignores(&rules, &a, &b).is_empty());
     let mut report = diff::diff(&a, &b, &rules);
+    // `standby diff` reads files into records borrowed from their bytes: the
+    // same report.
+    let (a_bytes, b_bytes) = (file_bytes(&a), file_bytes(&b));
+    let a_ref = snapshot::parse_snapshot(std::path::Path::new("a.json"), &a_bytes).unwrap();
+    let b_ref = snapshot::parse_snapshot(std::path::Path::new("b.json"), &b_bytes).unwrap();
+    assert_eq!(diff::diff(&a_ref, &b_ref, &rules), report);
     // Hosts are the mocks' random ports; capture times are now.
     for side in [&mut report.pair.primary, &mut report.pair.secondary] {
         side.host = "http://127.0.0.1:PORT".into();
@@ -33,6 +40,12 @@ pub async fn drift_of_fixture_pair() -> DriftReport {
         side.captured_at_ms = 0;
     }
     report
+}
+
+fn file_bytes(snapshot: &Snapshot) -> Vec<u8> {
+    let mut out = Vec::new();
+    snapshot::write_snapshot(snapshot, &mut out).unwrap();
+    out
 }
 
 pub fn render(report: &DriftReport, format: Format) -> String {
