@@ -1,20 +1,15 @@
 //! Whole listings as one journaled unit each, kept as compact text page by page.
 //!
-//! The client's `list_pages`/`list_scim` return every item of a listing as a
-//! `serde_json::Value` tree, which for 100,000 SCIM users is about ten times
-//! the listing's text (half a GiB) held at once. Here each page is turned into
-//! [`RawObject`]s as it arrives, so only one page is ever a tree. The paging
-//! rules and their guards are the client's (a repeated token, pages past
-//! `totalResults` or the page cap end the listing with
-//! [`ApiError::Pagination`]); the tests below hold the two to the same answers.
+//! A listing held as `serde_json::Value` trees costs about ten times its
+//! text (half a GiB for 100,000 SCIM users), so each page's items are turned
+//! into [`RawObject`]s as the page arrives (the client's `*_with` listings),
+//! and only one page is ever a tree. Paging rules and their guards are the
+//! client's.
 
-use std::collections::HashSet;
 use std::future::Future;
 
-use serde_json::Value;
-
 use super::{Cx, RawObject, compact, unit_name};
-use crate::client::{ApiError, TokenPaging, take_array};
+use crate::client::{ApiError, TokenPaging};
 use crate::kind::Kind;
 
 impl Cx {
@@ -27,8 +22,11 @@ impl Cx {
         paging: TokenPaging,
     ) -> Result<Vec<RawObject>, ApiError> {
         let name = format!("{}#all", unit_name(path, query));
-        self.listing_unit(kind, name, || self.fetch_pages(path, query, paging))
-            .await
+        self.listing_unit(kind, name, || {
+            self.client()
+                .list_pages_with(path, query, paging, |item| compact(&item))
+        })
+        .await
     }
 
     /// A whole SCIM listing as one journaled unit.
@@ -39,8 +37,11 @@ impl Cx {
         query: &[(&str, String)],
     ) -> Result<Vec<RawObject>, ApiError> {
         let name = format!("{}#all", unit_name(path, query));
-        self.listing_unit(kind, name, || self.fetch_scim(path, query, SCIM_COUNT))
-            .await
+        self.listing_unit(kind, name, || {
+            self.client()
+                .list_scim_with(path, query, SCIM_COUNT, |item| compact(&item))
+        })
+        .await
     }
 
     /// Runs one listing unit, or returns its items from the journal.
@@ -64,112 +65,14 @@ impl Cx {
         self.inner.observer.unit_done(kind);
         Ok(items)
     }
-
-    /// Reads a `page_token` listing to the end, as the client's `list_pages` does.
-    async fn fetch_pages(
-        &self,
-        path: &str,
-        query: &[(&str, String)],
-        paging: TokenPaging,
-    ) -> Result<Vec<RawObject>, ApiError> {
-        let max_pages = self.client().config().max_pages;
-        let mut items = Vec::new();
-        let mut seen = HashSet::new();
-        let mut token: Option<String> = None;
-        for _ in 0..max_pages {
-            let mut q = query.to_vec();
-            if let Some(t) = &token {
-                q.push((paging.request_param, t.clone()));
-            }
-            let mut page = self.client().get(path, &q).await?;
-            items.extend(
-                take_array(&mut page, paging.items, path)?
-                    .iter()
-                    .map(compact),
-            );
-            match page.get(paging.response_field).and_then(Value::as_str) {
-                // A page may be empty yet carry a token (Unity Catalog does
-                // this), so only a missing or empty token ends the listing.
-                Some(next) if !next.is_empty() => {
-                    if !seen.insert(next.to_owned()) {
-                        return Err(endless(
-                            path,
-                            format!("the server repeated page token `{}`", short(next)),
-                        ));
-                    }
-                    token = Some(next.to_owned());
-                }
-                _ => return Ok(items),
-            }
-        }
-        Err(endless(path, format!("more than {max_pages} pages")))
-    }
-
-    /// Reads a SCIM listing with `startIndex`/`count`, as the client's `list_scim` does.
-    ///
-    /// Stops at an empty page or once `totalResults` items arrived; items are
-    /// de-duplicated by `id`, as the SDKs do, since SCIM pages can overlap.
-    async fn fetch_scim(
-        &self,
-        path: &str,
-        query: &[(&str, String)],
-        count: usize,
-    ) -> Result<Vec<RawObject>, ApiError> {
-        let max_pages = self.client().config().max_pages;
-        let mut items = Vec::new();
-        let mut ids = HashSet::new();
-        let mut start = 1usize;
-        for _ in 0..max_pages {
-            let mut q = query.to_vec();
-            q.push(("startIndex", start.to_string()));
-            q.push(("count", count.to_string()));
-            let mut page = self.client().get(path, &q).await?;
-            let total = page.get("totalResults").and_then(Value::as_u64);
-            let resources = take_array(&mut page, "Resources", path)?;
-            if resources.is_empty() {
-                return Ok(items);
-            }
-            let got = resources.len();
-            for r in resources {
-                let id = r.get("id").and_then(Value::as_str).map(str::to_owned);
-                if id.is_none_or(|id| ids.insert(id)) {
-                    items.push(compact(&r));
-                }
-            }
-            if let Some(total) = total {
-                if items.len() as u64 >= total {
-                    return Ok(items);
-                }
-                if start as u64 > total {
-                    return Err(endless(
-                        path,
-                        format!("pages continue past totalResults {total}"),
-                    ));
-                }
-            }
-            start += got;
-        }
-        Err(endless(path, format!("more than {max_pages} pages")))
-    }
 }
 
 /// SCIM page size asked for (the service's maximum).
 const SCIM_COUNT: usize = 10_000;
 
-fn endless(path: &str, reason: String) -> ApiError {
-    ApiError::Pagination {
-        path: path.to_owned(),
-        reason,
-    }
-}
-
-fn short(text: &str) -> String {
-    text.chars().take(60).collect()
-}
-
 #[cfg(test)]
 mod tests {
-    use serde_json::json;
+    use serde_json::{Value, json};
     use wiremock::matchers::{method, path, query_param, query_param_is_missing};
     use wiremock::{Mock, MockServer, ResponseTemplate};
 
