@@ -21,14 +21,21 @@
 //!   and at its default concurrency with its client-side rate limits off:
 //!   wall time, requests sent against the minimum the data needs,
 //!   requests/s and peak RSS.
+//! - **D** (issue 3): a workspace that snapshots to about 1,000,000 records
+//!   (420,000 notebooks in 8,400 folders and their ACLs, 100,000 users,
+//!   5,000 groups, 20,000 jobs and their ACLs) behind a mock with no latency
+//!   and no limits: `standby snapshot` with its client-side limits off, as a
+//!   child process: wall time, requests, records written and peak RSS
+//!   (target: at most 3 GiB).
 //!
 //! ```text
 //! cargo bench --bench capture                               # everything, ~40 min
 //! cargo bench --bench capture -- --only a --scale 0.2       # part A at a fifth of the size
-//! cargo bench --bench capture -- --scale 0.02               # a quick check of all three
+//! cargo bench --bench capture -- --scale 0.02               # a quick check of all four
+//! cargo bench --bench capture -- --only d                   # the million-record capture, ~2 min
 //! ```
 //!
-//! Parts run in the order B, C, A, so that the bench is still small when it
+//! Parts run in the order B, C, D, A, so that the bench is still small when it
 //! starts the child processes whose peak memory it reports.
 //!
 //! `--scale` multiplies every workload; part B runs at `--sdk-scale` (0.1)
@@ -75,6 +82,8 @@ const TARGET_WALL_RATIO: f64 = 1.15;
 const TARGET_429_SHARE: f64 = 0.01;
 const TARGET_RESUME_RATIO: f64 = 0.55;
 const TARGET_SDK_SPEEDUP: f64 = 8.0;
+/// Issue 3's "a few GiB" for a 1,000,000-record capture.
+const TARGET_MILLION_PEAK_GIB: f64 = 3.0;
 
 /// A part of the benchmark.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, ValueEnum)]
@@ -85,6 +94,8 @@ enum Part {
     B,
     /// The large workspace at default concurrency and at 1 (issue 4).
     C,
+    /// A capture of about 1,000,000 records: time and peak memory (issue 3).
+    D,
 }
 
 /// Flags; `cargo bench` adds `--bench`, which is accepted and ignored.
@@ -155,7 +166,7 @@ fn run(args: Args) -> Result<bool> {
     // The parts that start child processes go first, while the bench is
     // small: Linux charges a forked child with its parent's peak RSS, and part
     // A holds a whole workspace and its request log in this process.
-    let parts: Vec<Part> = [Part::B, Part::C, Part::A]
+    let parts: Vec<Part> = [Part::B, Part::C, Part::D, Part::A]
         .into_iter()
         .filter(|p| args.only.is_empty() || args.only.contains(p))
         .collect();
@@ -192,7 +203,7 @@ fn run(args: Args) -> Result<bool> {
     let _ = writeln!(
         report,
         "Command: `cargo bench --bench capture --{}{}{}`\n",
-        if parts.len() == 3 {
+        if parts.len() == Part::value_variants().len() {
             String::new()
         } else {
             format!(
@@ -215,6 +226,7 @@ fn run(args: Args) -> Result<bool> {
             Part::A => rt.block_on(part_a(&ctx)),
             Part::B => part_b(&ctx, &rt),
             Part::C => part_c(&ctx, &rt),
+            Part::D => part_d(&ctx, &rt),
         };
         let section = match result {
             Ok((text, part_checks)) => {
@@ -367,6 +379,23 @@ fn issue4_spec(scale: f64, seed: u64) -> GenerateSpec {
         schemas: s(b.schemas),
         tables: s(b.tables),
         warehouses: s(b.warehouses),
+        ..b
+    }
+}
+
+/// Issue 3's million-record workspace: [`GenerateSpec::benchmark`] with
+/// notebooks (each with an ACL), users and jobs grown until the snapshot holds
+/// about 1,000,000 records.
+fn million_spec(scale: f64, seed: u64) -> GenerateSpec {
+    let b = GenerateSpec::benchmark(seed);
+    let s = |n| scaled(n, scale);
+    GenerateSpec {
+        name: "bench-million".to_owned(),
+        users: s(100_000),
+        groups: s(5_000),
+        jobs: s(20_000),
+        notebooks: s(420_000),
+        folders: s(8_400),
         ..b
     }
 }
@@ -1723,6 +1752,91 @@ fn part_c(ctx: &Ctx, rt: &tokio::runtime::Runtime) -> PartResult {
             Some(beyond <= 0 && t.missed == 0 && lost.is_empty()),
         ));
     }
+    Ok((s, checks))
+}
+
+// ---- part D: a million records ---------------------------------------------------------------
+
+fn part_d(ctx: &Ctx, rt: &tokio::runtime::Runtime) -> PartResult {
+    let spec = million_spec(ctx.args.scale, ctx.args.seed);
+    eprintln!("D: {}", describe(&spec));
+    let expected = Expected::of(&spec);
+    let fixture = ctx.work.join("d-fixture.json");
+    generate(&spec, &fixture)?;
+    let unlimited: Vec<String> = Family::ALL
+        .iter()
+        .flat_map(|f| ["--rate-limit".to_owned(), format!("{f}=none")])
+        .collect();
+    let out = ctx.work.join("d-million.json");
+    let run = run_against_mock(
+        ctx,
+        rt,
+        "d-million",
+        &fixture,
+        0,
+        false,
+        deadline(&expected, 0),
+        |url| snapshot_command(ctx, url, &out, &unlimited),
+    )?;
+    let (records, lost) = match run.failed() {
+        Some(why) => (0, vec![format!("failed: {why}")]),
+        None => {
+            let snapshot = read_snapshot(&out)?;
+            let records: usize = snapshot.kinds.values().map(|k| k.records.len()).sum();
+            (records, expected.lost(&snapshot))
+        }
+    };
+    let written = std::fs::metadata(&out).map_or(0, |m| m.len());
+    // At thousands of requests a second the mock's log ring (10,000 entries)
+    // overflows between reads, so the client's own count is the one shown.
+    let (requests, throttled) =
+        client_counters(&run.stderr).unwrap_or((run.tally.total, run.tally.throttled));
+    let mut s = String::new();
+    let _ = writeln!(
+        s,
+        "### D. A million records (issue 3)\n\n\
+         `standby mock serve` (no latency, no service limits) in its own process; scale {}: {}. \
+         `standby snapshot` (release binary, every kind, client-side limits off) as a child process; \
+         peak RSS from `wait4`.\n",
+        num(ctx.args.scale),
+        describe(&spec),
+    );
+    let _ = writeln!(
+        s,
+        "| records | snapshot | wall | requests | 429 | requests/s | peak RSS | CPU | complete |\n|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+    );
+    let _ = writeln!(
+        s,
+        "| {records} | {} | {} | {requests} | {throttled} | {:.0} | {} | {} | {} |",
+        mib(written),
+        human(run.wall),
+        requests as f64 / run.wall,
+        run.peak,
+        human(run.exit.cpu_s),
+        verdict_lost(&lost)
+    );
+    let peak_gib = run.peak.kib as f64 / 1024.0 / 1024.0;
+    let checks = vec![
+        Check::new(
+            format!(
+                "D: {records} records (scale {}): wall, requests, req/s",
+                num(ctx.args.scale)
+            ),
+            format!(
+                "{:.1} s, {requests}, {:.0} req/s",
+                run.wall,
+                requests as f64 / run.wall
+            ),
+            "",
+            None,
+        ),
+        Check::new(
+            format!("D: {records} records: peak RSS"),
+            run.peak.to_string(),
+            &format!("≤ {TARGET_MILLION_PEAK_GIB} GiB, every record written"),
+            Some(peak_gib <= TARGET_MILLION_PEAK_GIB && lost.is_empty()),
+        ),
+    ];
     Ok((s, checks))
 }
 

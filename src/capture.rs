@@ -21,7 +21,7 @@ pub async fn capture(
     let mut requested = options.kinds.clone();
     requested.sort();
     let raw = collect::collect(client, options, journal, observer).await;
-    let kinds = normalize::normalize(&raw);
+    let kinds = normalize::normalize(raw);
     Snapshot {
         format_version: FORMAT_VERSION,
         metadata: CaptureMetadata {

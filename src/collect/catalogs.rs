@@ -40,7 +40,10 @@ async fn list(cx: &Cx) -> Result<Vec<Value>, ApiError> {
             TokenPaging::page_token("catalogs"),
         )
         .await?;
-    Ok(catalogs.into_iter().filter(|c| !is_system(c)).collect())
+    Ok(super::parse_all(catalogs)
+        .into_iter()
+        .filter(|c| !is_system(c))
+        .collect())
 }
 
 /// The metastore's own `system` catalog.
@@ -88,9 +91,10 @@ mod tests {
             Vec::new(),
         ))
         .await;
+        let objects: Vec<serde_json::Value> = raw.values().collect();
         assert!(raw.is_complete(), "{:?}", raw.error);
         assert_eq!(
-            raw.objects,
+            objects,
             vec![json!({"name": "main", "catalog_type": "MANAGED_CATALOG"})]
         );
     }

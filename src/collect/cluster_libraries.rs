@@ -19,10 +19,7 @@ pub(crate) async fn collect(cx: &Cx) -> RawKind {
         super::jobs::dependency_error(cx, Kind::ClusterLibraries)
     );
     match page.and_then(|mut page| take_array(&mut page, "statuses", PATH)) {
-        Ok(statuses) => RawKind {
-            objects: statuses,
-            error: dependency_error,
-        },
+        Ok(statuses) => RawKind::new(statuses, dependency_error),
         Err(e) => RawKind::failed(e),
     }
 }
@@ -54,9 +51,10 @@ mod tests {
             .mount(&server)
             .await;
         let raw = collect(&cx_with(&server, vec![(Kind::Clusters, complete())])).await;
+        let objects: Vec<serde_json::Value> = raw.values().collect();
         assert!(raw.is_complete(), "{:?}", raw.error);
         assert_eq!(
-            raw.objects,
+            objects,
             statuses()["statuses"]
                 .as_array()
                 .cloned()

@@ -38,8 +38,9 @@ mod tests {
             .mount(&server)
             .await;
         let raw = collect(&cx_with(&server, Vec::new())).await;
+        let objects: Vec<serde_json::Value> = raw.values().collect();
         assert!(raw.is_complete(), "{:?}", raw.error);
-        assert_eq!(raw.objects, vec![policy]);
+        assert_eq!(objects, vec![policy]);
     }
 
     #[tokio::test]

@@ -36,10 +36,13 @@ pub(crate) async fn collect(cx: &Cx) -> RawKind {
         super::jobs::dependency_error(cx, Kind::Clusters),
     );
     match listed {
-        Ok(clusters) => RawKind {
-            objects: clusters.into_iter().filter(is_dr_cluster).collect(),
-            error: dependency_error,
-        },
+        Ok(clusters) => RawKind::new(
+            super::parse_all(clusters)
+                .into_iter()
+                .filter(is_dr_cluster)
+                .collect(),
+            dependency_error,
+        ),
         Err(e) => RawKind::failed(e),
     }
 }
@@ -99,9 +102,9 @@ mod tests {
             ],
         );
         let raw = collect(&cx).await;
+        let objects: Vec<serde_json::Value> = raw.values().collect();
         assert!(raw.is_complete(), "{:?}", raw.error);
-        let names: Vec<_> = raw
-            .objects
+        let names: Vec<_> = objects
             .iter()
             .filter_map(|c| c["cluster_name"].as_str())
             .collect();

@@ -45,10 +45,7 @@ pub(crate) async fn collect(cx: &Cx) -> RawKind {
     .await;
     // fan_out finishes in any order; the listing's order keeps raw output stable.
     scripts.sort_by_key(|(i, _)| *i);
-    RawKind {
-        objects: scripts.into_iter().map(|(_, s)| s).collect(),
-        error,
-    }
+    RawKind::new(scripts.into_iter().map(|(_, s)| s).collect(), error)
 }
 
 async fn list(cx: &Cx) -> Result<Vec<Value>, ApiError> {

@@ -57,7 +57,7 @@ pub(crate) async fn collect(cx: &Cx) -> RawKind {
         (str_field(a, "securable_type"), str_field(a, "full_name"))
             .cmp(&(str_field(b, "securable_type"), str_field(b, "full_name")))
     });
-    RawKind { objects, error }
+    RawKind::new(objects, error)
 }
 
 async fn read_type(
@@ -72,10 +72,8 @@ async fn read_type(
     };
     // Collected first: an iterator borrowing the dependency must not live across awaits.
     let names: Vec<String> = raw
-        .objects
-        .iter()
-        .filter_map(|o| str_field(o, field))
-        .map(str::to_owned)
+        .values()
+        .filter_map(|o| str_field(&o, field).map(str::to_owned))
         .collect();
     super::fan_out(cx, names, |full_name| async move {
         let path = grants_path(securable_type, &full_name);
@@ -84,7 +82,7 @@ async fn read_type(
             Ok(assignments) => Ok(Some(json!({
                 "securable_type": securable_type,
                 "full_name": full_name,
-                "privilege_assignments": assignments,
+                "privilege_assignments": super::parse_all(assignments),
             }))),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
@@ -172,9 +170,10 @@ mod tests {
             ),
         ];
         let raw = collect(&test_cx(&server.uri(), CollectOptions::default(), seeded)).await;
+        let objects: Vec<serde_json::Value> = raw.values().collect();
         assert!(raw.is_complete(), "{:?}", raw.error);
         assert_eq!(
-            raw.objects,
+            objects,
             vec![
                 json!({"securable_type": "catalog", "full_name": "main",
                        "privilege_assignments": [{"principal": "data-eng", "privileges": ["USE_CATALOG"]}]}),

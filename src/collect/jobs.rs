@@ -11,7 +11,7 @@ use std::collections::HashSet;
 
 use serde_json::{Map, Value};
 
-use super::{Cx, RawKind, unit_name};
+use super::{Cx, RawKind, RawObject, compact, parse, unit_name};
 use crate::client::{ApiError, Client, TokenPaging, take_array};
 use crate::kind::Kind;
 
@@ -53,7 +53,7 @@ pub(super) async fn dependency_error(cx: &Cx, kind: Kind) -> Option<ApiError> {
 }
 
 /// Every job, truncated ones replaced by their full definition.
-async fn list(cx: &Cx) -> (Vec<Value>, Option<ApiError>) {
+async fn list(cx: &Cx) -> (Vec<RawObject>, Option<ApiError>) {
     let query = [
         ("limit", "100".to_owned()),
         ("expand_tasks", "true".to_owned()),
@@ -65,11 +65,12 @@ async fn list(cx: &Cx) -> (Vec<Value>, Option<ApiError>) {
         Ok(listed) => listed,
         Err(e) => return (Vec::new(), Some(e)),
     };
-    let mut slots: Vec<Option<Value>> = Vec::with_capacity(listed.len());
+    let mut slots: Vec<Option<RawObject>> = Vec::with_capacity(listed.len());
     let mut truncated = Vec::new();
     for job in listed {
-        if job.get("has_more").and_then(Value::as_bool) == Some(true) {
-            truncated.push((slots.len(), job));
+        let tree = parse(&job);
+        if tree.get("has_more").and_then(Value::as_bool) == Some(true) {
+            truncated.push((slots.len(), tree));
             slots.push(None);
         } else {
             slots.push(Some(job));
@@ -95,7 +96,7 @@ async fn list(cx: &Cx) -> (Vec<Value>, Option<ApiError>) {
     })
     .await;
     for (slot, job) in full {
-        slots[slot] = Some(job);
+        slots[slot] = Some(compact(&job));
     }
     // Keep listing order, so the raw capture is the same from run to run.
     (slots.into_iter().flatten().collect(), error)
@@ -230,6 +231,15 @@ pub(super) mod test_support {
     /// A context whose client talks to `server` with no pacing, one attempt and
     /// a small page cap, and whose dependency cells already hold `deps`.
     pub(crate) fn cx_with(server: &MockServer, deps: Vec<(Kind, RawKind)>) -> Cx {
+        cx_with_journal(server, deps, Journal::in_memory())
+    }
+
+    /// [`cx_with`], keeping finished units in `journal`.
+    pub(crate) fn cx_with_journal(
+        server: &MockServer,
+        deps: Vec<(Kind, RawKind)>,
+        journal: Journal,
+    ) -> Cx {
         let auth = WorkspaceAuth {
             host: server.uri().parse().expect("wiremock gives a valid URL"),
             profile: None,
@@ -250,7 +260,7 @@ pub(super) mod test_support {
             inner: Arc::new(CxInner {
                 client,
                 options: CollectOptions::default(),
-                journal: Arc::new(Journal::in_memory()),
+                journal: Arc::new(journal),
                 observer: Arc::new(Quiet),
                 cells,
             }),
@@ -345,10 +355,11 @@ mod tests {
             .mount(&server)
             .await;
         let raw = collect(&cx_with(&server, deps())).await;
+        let objects: Vec<serde_json::Value> = raw.values().collect();
         assert!(raw.is_complete(), "{:?}", raw.error);
         assert_eq!(raw.objects.len(), 2);
-        assert_eq!(raw.objects[0]["settings"]["name"], "small");
-        let big = &raw.objects[1];
+        assert_eq!(objects[0]["settings"]["name"], "small");
+        let big = &objects[1];
         let keys: Vec<_> = big["settings"]["tasks"]
             .as_array()
             .into_iter()
@@ -457,9 +468,10 @@ mod tests {
             .mount(&server)
             .await;
         let raw = collect(&cx_with(&server, deps())).await;
+        let objects: Vec<serde_json::Value> = raw.values().collect();
         assert!(raw.is_complete(), "{:?}", raw.error);
         assert_eq!(raw.objects.len(), 1);
-        assert_eq!(raw.objects[0]["settings"]["name"], "kept");
+        assert_eq!(objects[0]["settings"]["name"], "kept");
     }
 
     #[tokio::test]

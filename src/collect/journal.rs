@@ -10,6 +10,7 @@ use std::sync::Mutex;
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 /// A journal that could not be opened or does not belong to this capture.
 #[derive(Debug, thiserror::Error)]
@@ -41,16 +42,25 @@ struct Header {
     host: String,
 }
 
-#[derive(Serialize, Deserialize)]
+/// A journal line as read: the answer stays text until a unit asks for it,
+/// since a resumed capture of a large workspace holds every answer at once.
+#[derive(Deserialize)]
 struct Entry {
     unit: String,
-    value: Value,
+    value: Box<RawValue>,
+}
+
+/// A journal line as written, borrowing the answer instead of copying it.
+#[derive(Serialize)]
+struct EntryRef<'a, T: ?Sized> {
+    unit: &'a str,
+    value: &'a T,
 }
 
 /// Finished units of a capture, on disk when a path is given.
 #[derive(Debug, Default)]
 pub struct Journal {
-    done: Mutex<HashMap<String, Value>>,
+    done: Mutex<HashMap<String, Box<RawValue>>>,
     file: Option<(PathBuf, Mutex<BufWriter<File>>)>,
 }
 
@@ -143,23 +153,34 @@ impl Journal {
 
     /// The recorded answer of a unit, if it was done before.
     pub fn get(&self, unit: &str) -> Option<Value> {
-        self.done
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .get(unit)
-            .cloned()
+        let done = self.done.lock().unwrap_or_else(|e| e.into_inner());
+        // The line parsed when the journal was opened, so its value parses again.
+        serde_json::from_str(done.get(unit)?.get()).ok()
+    }
+
+    /// The recorded items of a listing unit, each as its own text, so a
+    /// resumed listing is never one large tree.
+    pub(crate) fn get_items(&self, unit: &str) -> Option<Vec<Box<RawValue>>> {
+        let done = self.done.lock().unwrap_or_else(|e| e.into_inner());
+        serde_json::from_str(done.get(unit)?.get()).ok()
+    }
+
+    /// Records a finished listing unit: its items as one JSON array.
+    pub(crate) fn record_items(&self, unit: &str, items: &[Box<RawValue>]) {
+        self.write(&EntryRef { unit, value: items });
     }
 
     /// Records a finished unit. A journal write failure only costs resumability,
     /// so it is logged, not fatal.
     pub fn record(&self, unit: &str, value: &Value) {
+        self.write(&EntryRef { unit, value });
+    }
+
+    /// Appends one line; a failure is logged, not fatal.
+    fn write<T: Serialize + ?Sized>(&self, entry: &EntryRef<'_, T>) {
         if let Some((path, file)) = &self.file {
-            let entry = Entry {
-                unit: unit.to_owned(),
-                value: value.clone(),
-            };
             let mut file = file.lock().unwrap_or_else(|e| e.into_inner());
-            let result = serde_json::to_writer(&mut *file, &entry)
+            let result = serde_json::to_writer(&mut *file, entry)
                 .map_err(std::io::Error::from)
                 .and_then(|()| file.write_all(b"\n"))
                 .and_then(|()| file.flush());

@@ -6,6 +6,7 @@
 //! so a killed capture resumes without fetching it again.
 
 mod journal;
+mod listing;
 
 mod catalogs;
 mod cluster_libraries;
@@ -36,6 +37,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use serde_json::Value;
+use serde_json::value::RawValue;
 use tokio::sync::OnceCell;
 
 pub use journal::{Journal, JournalError};
@@ -44,23 +46,55 @@ pub use workspace_conf::WORKSPACE_CONF_KEYS;
 use crate::client::{ApiError, Client};
 use crate::kind::Kind;
 
+/// One raw API object as compact JSON text.
+///
+/// A capture keeps every object of every kind until it is normalized, and a
+/// `serde_json::Value` tree costs several times its text (a million objects
+/// would take gigabytes), so objects are kept as text and parsed when read.
+pub type RawObject = Box<RawValue>;
+
+/// An object's compact JSON text.
+pub(crate) fn compact(value: &Value) -> RawObject {
+    // Serializing a `Value` cannot fail (its keys are strings); `null` keeps
+    // this total rather than trusting that.
+    serde_json::value::to_raw_value(value).unwrap_or_else(|_| RawValue::NULL.to_owned())
+}
+
+/// Parses an object's text back into a tree.
+pub fn parse(object: &RawValue) -> Value {
+    // The text was written by [`compact`] or read from a journal line that
+    // parsed, so it is valid JSON; `null` keeps this total.
+    serde_json::from_str(object.get()).unwrap_or(Value::Null)
+}
+
+/// Parses objects back into trees, for collectors that look into every one.
+pub(crate) fn parse_all(objects: Vec<RawObject>) -> Vec<Value> {
+    objects.iter().map(|o| parse(o)).collect()
+}
+
 /// The raw objects of one kind, as the API returned them, and the error that
 /// stopped the capture of the kind, if one did.
 #[derive(Debug, Default)]
 pub struct RawKind {
-    /// API objects (collectors add the parent key, e.g. `scope`, where the API leaves it implicit).
-    pub objects: Vec<Value>,
+    /// API objects (collectors add the parent key, e.g. `scope`, where the API
+    /// leaves it implicit), as compact text: [`RawKind::values`] parses them.
+    pub objects: Vec<RawObject>,
     /// Set when the kind is incomplete.
     pub error: Option<ApiError>,
 }
 
 impl RawKind {
+    /// Objects and the error that made the kind incomplete, if any.
+    pub fn new(objects: Vec<Value>, error: Option<ApiError>) -> Self {
+        RawKind {
+            objects: objects.iter().map(compact).collect(),
+            error,
+        }
+    }
+
     /// A complete capture.
     pub fn complete(objects: Vec<Value>) -> Self {
-        RawKind {
-            objects,
-            error: None,
-        }
+        RawKind::new(objects, None)
     }
 
     /// A capture that failed before anything was read.
@@ -75,6 +109,11 @@ impl RawKind {
     pub fn is_complete(&self) -> bool {
         self.error.is_none()
     }
+
+    /// The objects, each parsed when the iterator reaches it.
+    pub fn values(&self) -> impl Iterator<Item = Value> + '_ {
+        self.objects.iter().map(|o| parse(o))
+    }
 }
 
 /// Every collected kind: the requested ones and those they depend on.
@@ -87,9 +126,9 @@ pub struct RawWorkspace {
 }
 
 impl RawWorkspace {
-    /// The raw objects of a kind; empty when the kind was not collected.
-    pub fn objects(&self, kind: Kind) -> &[Value] {
-        self.kinds.get(&kind).map_or(&[], |k| &k.objects)
+    /// The raw objects of a kind, parsed one by one; none when the kind was not collected.
+    pub fn values(&self, kind: Kind) -> impl Iterator<Item = Value> + '_ {
+        self.kinds.get(&kind).into_iter().flat_map(|k| k.values())
     }
 }
 
@@ -323,50 +362,31 @@ where
     (out, first_error)
 }
 
-impl Cx {
-    /// A whole `page_token` listing as one journaled unit.
-    pub(crate) async fn list_pages(
-        &self,
-        kind: Kind,
-        path: &str,
-        query: &[(&str, String)],
-        paging: crate::client::TokenPaging,
-    ) -> Result<Vec<Value>, ApiError> {
-        let name = format!("{}#all", unit_name(path, query));
-        let value = self
-            .unit(kind, name, || async {
-                self.client()
-                    .list_pages(path, query, paging)
-                    .await
-                    .map(Value::Array)
-            })
-            .await?;
-        Ok(into_vec(value))
-    }
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
 
-    /// A whole SCIM listing as one journaled unit.
-    pub(crate) async fn list_scim(
-        &self,
-        kind: Kind,
-        path: &str,
-        query: &[(&str, String)],
-    ) -> Result<Vec<Value>, ApiError> {
-        let name = format!("{}#all", unit_name(path, query));
-        let value = self
-            .unit(kind, name, || async {
-                self.client()
-                    .list_scim(path, query, 10_000)
-                    .await
-                    .map(Value::Array)
-            })
-            .await?;
-        Ok(into_vec(value))
-    }
-}
+    use super::*;
 
-fn into_vec(value: Value) -> Vec<Value> {
-    match value {
-        Value::Array(items) => items,
-        _ => Vec::new(),
+    /// Keeping objects as text must not change them: what a normalizer sees
+    /// after the round trip is what the API sent, numbers included.
+    #[test]
+    fn compact_text_parses_back_to_the_same_object() {
+        let objects = [
+            json!({"job_id": u64::MAX, "min": i64::MIN, "ratio": 0.1, "big": 1e300, "tiny": 5e-324}),
+            json!({"path": "/Users/zoë@example.com/\"quoted\"\n\u{1F600}", "empty": {}, "list": [], "null": null}),
+            json!([{"b": 1, "a": [true, false, {"c": [1.5, -0.0]}]}]),
+            json!("just a string"),
+        ];
+        for object in objects {
+            let text = compact(&object);
+            assert_eq!(parse(&text), object, "{}", text.get());
+            assert!(!text.get().contains('\n'), "compact text: {}", text.get());
+        }
+        let kind = RawKind::complete(vec![json!({"a": 1}), json!({"b": 2})]);
+        assert_eq!(
+            kind.values().collect::<Vec<_>>(),
+            [json!({"a": 1}), json!({"b": 2})]
+        );
     }
 }

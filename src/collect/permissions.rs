@@ -16,7 +16,7 @@ use std::collections::BTreeSet;
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde_json::Value;
 
-use super::{Cx, RawKind};
+use super::{Cx, RawKind, RawObject, compact};
 use crate::client::ApiError;
 use crate::kind::Kind;
 use crate::normalize::{id_field, str_field};
@@ -56,30 +56,33 @@ pub(crate) async fn collect(cx: &Cx) -> RawKind {
     // moment its own kind is in, not when the slowest one is.
     let parts =
         futures::future::join_all(SOURCES.into_iter().map(|kind| read_type(cx, kind))).await;
-    let mut objects = Vec::new();
+    let mut read = Vec::new();
     let mut error = None;
-    for (read, failed) in parts {
-        objects.extend(read);
+    for (part, failed) in parts {
+        read.extend(part);
         if let Some(e) = failed {
             error.get_or_insert(e);
         }
     }
     // Replies arrive in completion order; the raw list should not depend on it.
-    objects.sort_by(|a, b| str_field(a, "object_id").cmp(&str_field(b, "object_id")));
-    RawKind { objects, error }
+    read.sort_by(|(a, _), (b, _)| a.cmp(b));
+    RawKind {
+        objects: read.into_iter().map(|(_, object)| object).collect(),
+        error,
+    }
 }
 
-/// Reads the ACL of every object of one source kind.
-async fn read_type(cx: &Cx, kind: Kind) -> (Vec<Value>, Option<ApiError>) {
+/// Reads the ACL of every object of one source kind: each reply with its
+/// `object_id` (the sort key), kept as text from the moment it arrives.
+async fn read_type(cx: &Cx, kind: Kind) -> (Vec<(Option<String>, RawObject)>, Option<ApiError>) {
     let raw = match cx.dependency(kind).await {
         Ok(raw) => raw,
         Err(e) => return (Vec::new(), Some(e)),
     };
     // Request paths, de-duplicated and in a stable order.
     let paths: BTreeSet<String> = raw
-        .objects
-        .iter()
-        .filter_map(|o| target(kind, o))
+        .values()
+        .filter_map(|o| target(kind, &o))
         .map(|(object_type, id)| {
             format!(
                 "{PREFIX}/{object_type}/{}",
@@ -87,6 +90,7 @@ async fn read_type(cx: &Cx, kind: Kind) -> (Vec<Value>, Option<ApiError>) {
             )
         })
         .collect();
+    drop(raw);
     super::fan_out(cx, paths, |path| async move {
         match cx.get(Kind::Permissions, &path, NO_QUERY).await {
             Ok(mut reply) => {
@@ -97,7 +101,8 @@ async fn read_type(cx: &Cx, kind: Kind) -> (Vec<Value>, Option<ApiError>) {
                         map.insert("object_id".into(), Value::String(object_id.to_owned()));
                     }
                 }
-                Ok(Some(reply))
+                let object_id = str_field(&reply, "object_id").map(str::to_owned);
+                Ok(Some((object_id, compact(&reply))))
             }
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
@@ -250,8 +255,8 @@ mod tests {
 
         let raw = collect(&test_cx(&server.uri(), CollectOptions::default(), seeded())).await;
         assert!(raw.is_complete(), "{:?}", raw.error);
-        let ids: Vec<&str> = raw
-            .objects
+        let objects: Vec<Value> = raw.values().collect();
+        let ids: Vec<&str> = objects
             .iter()
             .filter_map(|o| str_field(o, "object_id"))
             .collect();
@@ -302,7 +307,10 @@ mod tests {
         let raw = collect(&test_cx(&server.uri(), CollectOptions::default(), seeded)).await;
         assert_eq!(raw.error.as_ref().and_then(ApiError::status), Some(403));
         assert_eq!(raw.objects.len(), 1);
-        assert_eq!(str_field(&raw.objects[0], "object_id"), Some("/jobs/101"));
+        assert_eq!(
+            str_field(&raw.values().next().unwrap_or_default(), "object_id"),
+            Some("/jobs/101")
+        );
     }
 
     #[tokio::test]

@@ -5,9 +5,7 @@
 //! `branch`, `head_commit_id`, `sparse_checkout`). The API lists only repos
 //! the caller can manage.
 
-use serde_json::Value;
-
-use super::{Cx, RawKind};
+use super::{Cx, RawKind, RawObject};
 use crate::client::{ApiError, TokenPaging};
 use crate::kind::Kind;
 
@@ -19,12 +17,15 @@ const PAGING: TokenPaging = TokenPaging {
 
 pub(crate) async fn collect(cx: &Cx) -> RawKind {
     match list(cx).await {
-        Ok(objects) => RawKind::complete(objects),
+        Ok(objects) => RawKind {
+            objects,
+            error: None,
+        },
         Err(e) => RawKind::failed(e),
     }
 }
 
-async fn list(cx: &Cx) -> Result<Vec<Value>, ApiError> {
+async fn list(cx: &Cx) -> Result<Vec<RawObject>, ApiError> {
     cx.list_pages(Kind::Repos, "/api/2.0/repos", &[], PAGING)
         .await
 }
@@ -67,8 +68,9 @@ mod tests {
             Vec::new(),
         ))
         .await;
+        let objects: Vec<serde_json::Value> = raw.values().collect();
         assert!(raw.is_complete(), "{:?}", raw.error);
         assert_eq!(raw.objects.len(), 2);
-        assert_eq!(raw.objects[1]["path"], "/Repos/b/y");
+        assert_eq!(objects[1]["path"], "/Repos/b/y");
     }
 }

@@ -20,10 +20,8 @@ pub(crate) async fn collect(cx: &Cx) -> RawKind {
     };
     // Collected first: an iterator borrowing the dependency must not live across awaits.
     let names: Vec<String> = catalogs
-        .objects
-        .iter()
-        .filter_map(|c| str_field(c, "name"))
-        .map(str::to_owned)
+        .values()
+        .filter_map(|c| str_field(&c, "name").map(str::to_owned))
         .collect();
     let (lists, error) = super::fan_out(cx, names, |catalog| async move {
         let query = [("catalog_name", catalog), ("max_results", "0".to_owned())];
@@ -36,7 +34,7 @@ pub(crate) async fn collect(cx: &Cx) -> RawKind {
             )
             .await
         {
-            Ok(schemas) => Ok(Some(schemas)),
+            Ok(schemas) => Ok(Some(super::parse_all(schemas))),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
         }
@@ -49,7 +47,7 @@ pub(crate) async fn collect(cx: &Cx) -> RawKind {
         .collect();
     // Catalogs finish in any order; the raw list should not depend on it.
     objects.sort_by(|a, b| str_field(a, "full_name").cmp(&str_field(b, "full_name")));
-    RawKind { objects, error }
+    RawKind::new(objects, error)
 }
 
 #[cfg(test)]
@@ -92,9 +90,9 @@ mod tests {
             vec![json!({"name": "main"}), json!({"name": "gone"})],
         )];
         let raw = collect(&test_cx(&server.uri(), CollectOptions::default(), seeded)).await;
+        let objects: Vec<serde_json::Value> = raw.values().collect();
         assert!(raw.is_complete(), "{:?}", raw.error);
-        let names: Vec<&str> = raw
-            .objects
+        let names: Vec<&str> = objects
             .iter()
             .filter_map(|s| str_field(s, "full_name"))
             .collect();

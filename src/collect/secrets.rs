@@ -30,10 +30,8 @@ pub(super) async fn per_scope(
         Err(e) => return RawKind::failed(e),
     };
     let names: Vec<(usize, String)> = scopes
-        .objects
-        .iter()
-        .filter_map(|s| s.get("name").and_then(Value::as_str))
-        .map(str::to_owned)
+        .values()
+        .filter_map(|s| s.get("name").and_then(Value::as_str).map(str::to_owned))
         .enumerate()
         .collect();
     let (mut lists, error) = super::fan_out(cx, names, |(i, scope)| async move {
@@ -55,5 +53,5 @@ pub(super) async fn per_scope(
     // fan_out finishes in any order; the scope listing's order keeps raw output stable.
     lists.sort_by_key(|(i, _)| *i);
     let objects = lists.into_iter().flat_map(|(_, objects)| objects).collect();
-    RawKind { objects, error }
+    RawKind::new(objects, error)
 }

@@ -17,7 +17,10 @@ pub(crate) async fn collect(cx: &Cx) -> RawKind {
         )
         .await
     {
-        Ok(objects) => RawKind::complete(objects),
+        Ok(objects) => RawKind {
+            objects,
+            error: None,
+        },
         Err(e) => RawKind::failed(e),
     }
 }

@@ -18,12 +18,11 @@ pub(crate) async fn collect(cx: &Cx) -> RawKind {
     };
     // Collected first: an iterator borrowing the dependency must not live across awaits.
     let pairs: Vec<(String, String)> = schemas
-        .objects
-        .iter()
+        .values()
         .filter_map(|s| {
             Some((
-                str_field(s, "catalog_name")?.to_owned(),
-                str_field(s, "name")?.to_owned(),
+                str_field(&s, "catalog_name")?.to_owned(),
+                str_field(&s, "name")?.to_owned(),
             ))
         })
         .collect();
@@ -42,7 +41,7 @@ pub(crate) async fn collect(cx: &Cx) -> RawKind {
             )
             .await
         {
-            Ok(tables) => Ok(Some(tables)),
+            Ok(tables) => Ok(Some(super::parse_all(tables))),
             Err(e) if e.is_not_found() => Ok(None),
             Err(e) => Err(e),
         }
@@ -51,7 +50,7 @@ pub(crate) async fn collect(cx: &Cx) -> RawKind {
     let mut objects: Vec<Value> = lists.into_iter().flatten().collect();
     // Schemas finish in any order; the raw list should not depend on it.
     objects.sort_by(|a, b| str_field(a, "full_name").cmp(&str_field(b, "full_name")));
-    RawKind { objects, error }
+    RawKind::new(objects, error)
 }
 
 #[cfg(test)]
@@ -95,8 +94,9 @@ mod tests {
             ],
         )];
         let raw = collect(&test_cx(&server.uri(), CollectOptions::default(), seeded)).await;
+        let objects: Vec<serde_json::Value> = raw.values().collect();
         assert_eq!(raw.error.as_ref().and_then(ApiError::status), Some(403));
         assert_eq!(raw.objects.len(), 1);
-        assert_eq!(raw.objects[0]["full_name"], "main.sales.orders");
+        assert_eq!(objects[0]["full_name"], "main.sales.orders");
     }
 }

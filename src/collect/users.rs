@@ -8,7 +8,10 @@ const PATH: &str = "/api/2.0/preview/scim/v2/Users";
 
 pub(crate) async fn collect(cx: &Cx) -> RawKind {
     match cx.list_scim(Kind::Users, PATH, &[]).await {
-        Ok(objects) => RawKind::complete(objects),
+        Ok(objects) => RawKind {
+            objects,
+            error: None,
+        },
         Err(e) => RawKind::failed(e),
     }
 }

@@ -11,7 +11,7 @@
 //! A folder or object that answers 404 was deleted while the walk ran and is
 //! skipped; any other error makes the kind incomplete with what was read.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::{HashMap, HashSet, VecDeque};
 
 use base64::Engine;
 use futures::StreamExt;
@@ -19,7 +19,7 @@ use futures::stream::FuturesUnordered;
 use serde_json::{Value, json};
 use sha2::{Digest, Sha256};
 
-use super::{Cx, RawKind, unit_name};
+use super::{Cx, RawKind, RawObject, compact, parse, unit_name};
 use crate::client::{ApiError, take_array};
 use crate::kind::Kind;
 
@@ -50,7 +50,9 @@ enum Done {
 /// The walk's state: what was found and what is still to fetch.
 struct Walk {
     hash: bool,
-    objects: Vec<Value>,
+    /// Each object's path (the sort key) and text: a large tree is mostly
+    /// notebooks, kept as compact text from the moment they are listed.
+    objects: Vec<(String, RawObject)>,
     folders: VecDeque<String>,
     exports: VecDeque<(usize, String)>,
     /// Folders queued once: a server that lists a folder inside itself must not loop the walk.
@@ -60,7 +62,7 @@ struct Walk {
 impl Walk {
     /// Records an object and queues what it needs: a listing for a directory,
     /// an export for a notebook or file when hashing.
-    fn admit(&mut self, object: Value) {
+    fn admit(&mut self, object: &Value) {
         let Some(path) = object
             .get("path")
             .and_then(Value::as_str)
@@ -69,15 +71,17 @@ impl Walk {
             return;
         };
         match object.get("object_type").and_then(Value::as_str) {
-            Some("DIRECTORY") if self.queued.insert(path.clone()) => self.folders.push_back(path),
+            Some("DIRECTORY") if self.queued.insert(path.clone()) => {
+                self.folders.push_back(path.clone())
+            }
             Some("NOTEBOOK" | "FILE") if self.hash => {
-                self.exports.push_back((self.objects.len(), path))
+                self.exports.push_back((self.objects.len(), path.clone()))
             }
             // A folder already queued, REPO folders (the repos kind's business), and
             // LIBRARY and DASHBOARD objects (no children) need nothing more.
             _ => {}
         }
-        self.objects.push(object);
+        self.objects.push((path, compact(object)));
     }
 }
 
@@ -91,6 +95,8 @@ pub(crate) async fn collect(cx: &Cx) -> RawKind {
         queued: HashSet::new(),
     };
     let mut gone: HashSet<usize> = HashSet::new();
+    // Content hashes by object index, added to the objects once the walk is done.
+    let mut hashes: HashMap<usize, Value> = HashMap::new();
     let mut error: Option<ApiError> = None;
 
     if root == "/" {
@@ -105,7 +111,7 @@ pub(crate) async fn collect(cx: &Cx) -> RawKind {
             )
             .await
         {
-            Ok(object) => walk.admit(object),
+            Ok(object) => walk.admit(&object),
             // A missing root is a wrong setting, not an empty workspace.
             Err(e) => return RawKind::failed(e),
         }
@@ -139,7 +145,7 @@ pub(crate) async fn collect(cx: &Cx) -> RawKind {
             Done::Listed { folder, result } => {
                 listing -= 1;
                 match result {
-                    Ok(children) => children.into_iter().for_each(|child| walk.admit(child)),
+                    Ok(children) => children.iter().for_each(|child| walk.admit(child)),
                     // The root always exists; a folder below it was deleted meanwhile.
                     Err(e) if e.is_not_found() && folder != root => {}
                     Err(e) => {
@@ -150,10 +156,9 @@ pub(crate) async fn collect(cx: &Cx) -> RawKind {
             Done::Hashed { index, result } => {
                 exporting -= 1;
                 match result {
-                    Ok(hashed) => {
-                        let object = walk.objects.get_mut(index).and_then(Value::as_object_mut);
-                        if let (Some(object), Some(sha)) = (object, hashed.get("content_sha256")) {
-                            object.insert("content_sha256".into(), sha.clone());
+                    Ok(mut hashed) => {
+                        if let Some(sha) = hashed.get_mut("content_sha256").map(Value::take) {
+                            hashes.insert(index, sha);
                         }
                     }
                     Err(e) if e.is_not_found() => {
@@ -167,16 +172,29 @@ pub(crate) async fn collect(cx: &Cx) -> RawKind {
         }
     }
 
-    let mut objects: Vec<Value> = walk
+    let mut objects: Vec<(String, RawObject)> = walk
         .objects
         .into_iter()
         .enumerate()
         .filter(|(i, _)| !gone.contains(i))
-        .map(|(_, o)| o)
+        .map(|(i, (path, object))| match hashes.remove(&i) {
+            Some(sha) => (path, with_hash(&object, sha)),
+            None => (path, object),
+        })
         .collect();
     // Completion order depends on timing; the raw list should not.
-    objects.sort_by(|a, b| path_of(a).cmp(path_of(b)));
+    objects.sort_by(|(a, _), (b, _)| a.cmp(b));
+    let objects = objects.into_iter().map(|(_, object)| object).collect();
     RawKind { objects, error }
+}
+
+/// The object with its `content_sha256` added.
+fn with_hash(object: &RawObject, sha: Value) -> RawObject {
+    let mut object = parse(object);
+    if let Some(map) = object.as_object_mut() {
+        map.insert("content_sha256".into(), sha);
+    }
+    compact(&object)
 }
 
 async fn run(cx: &Cx, task: Task) -> Done {
@@ -236,6 +254,7 @@ fn root_path(configured: &str) -> String {
     }
 }
 
+#[cfg(test)]
 fn path_of(object: &Value) -> &str {
     object
         .get("path")
@@ -369,7 +388,8 @@ mod tests {
         let cx = test_cx(&server.uri(), CollectOptions::default(), Vec::new());
         let raw = collect(&cx).await;
         assert!(raw.is_complete(), "{:?}", raw.error);
-        let paths: Vec<&str> = raw.objects.iter().map(path_of).collect();
+        let objects: Vec<Value> = raw.values().collect();
+        let paths: Vec<&str> = objects.iter().map(path_of).collect();
         assert_eq!(
             paths,
             [
@@ -418,7 +438,8 @@ mod tests {
         ))
         .await;
         assert_eq!(raw.error.as_ref().and_then(ApiError::status), Some(403));
-        let paths: Vec<&str> = raw.objects.iter().map(path_of).collect();
+        let objects: Vec<Value> = raw.values().collect();
+        let paths: Vec<&str> = objects.iter().map(path_of).collect();
         assert_eq!(paths, ["/a", "/b", "/b/n"]);
     }
 
@@ -472,7 +493,7 @@ mod tests {
         let raw = collect(&test_cx(&server.uri(), options, Vec::new())).await;
         assert!(raw.is_complete(), "{:?}", raw.error);
         assert_eq!(
-            raw.objects,
+            raw.values().collect::<Vec<_>>(),
             vec![
                 json!({"path": "/Shared/prod", "object_type": "DIRECTORY", "object_id": 7}),
                 // sha256sum of `select 1`; the deleted file is gone.

@@ -33,6 +33,7 @@ mod workspace_conf;
 mod workspace_objects;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde_json::Value;
 use serde_json::value::RawValue;
@@ -42,7 +43,7 @@ pub use resolve::Resolver;
 
 pub(crate) use global_init_scripts::script_sha256;
 
-use crate::collect::RawWorkspace;
+use crate::collect::{RawWorkspace, parse};
 use crate::kind::Kind;
 use crate::snapshot::{KindSnapshot, Record, Reference, Status};
 
@@ -85,30 +86,57 @@ impl Draft {
 }
 
 /// Normalizes every requested kind of a raw capture into snapshot sections.
-pub fn normalize(raw: &RawWorkspace) -> BTreeMap<Kind, KindSnapshot> {
-    let resolver = Resolver::new(raw);
-    raw.requested
-        .iter()
-        .map(|&kind| {
-            let Some(kind_raw) = raw.kinds.get(&kind) else {
+///
+/// Takes the capture by value to free it as it goes: after the id maps are
+/// built, each kind's raw text is dropped once its records exist, and objects
+/// are parsed one at a time, so the trees of a whole kind never coexist.
+pub fn normalize(mut raw: RawWorkspace) -> BTreeMap<Kind, KindSnapshot> {
+    let resolver = Resolver::new(&raw);
+    let mut requested = std::mem::take(&mut raw.requested);
+    requested.sort();
+    requested.dedup();
+    // Kinds collected only because a requested one depends on them were
+    // needed for the id maps alone.
+    raw.kinds.retain(|kind, _| requested.contains(kind));
+    requested
+        .into_iter()
+        .map(|kind| {
+            let Some(kind_raw) = raw.kinds.remove(&kind) else {
                 return (kind, KindSnapshot::new(Status::Complete, Vec::new()));
             };
-            let records = normalize_kind(kind, &kind_raw.objects, &resolver)
-                .into_iter()
-                .map(Draft::into_record)
-                .collect();
             let status = match &kind_raw.error {
                 None => Status::Complete,
                 Some(e) => Status::Incomplete {
                     reason: e.to_incomplete(),
                 },
             };
+            // The capture is normally the only owner: then each object's
+            // text is freed as soon as its record exists.
+            let records = match Arc::try_unwrap(kind_raw) {
+                Ok(owned) => records(
+                    kind,
+                    owned.objects.into_iter().map(|o| parse(&o)),
+                    &resolver,
+                ),
+                Err(shared) => records(kind, shared.values(), &resolver),
+            };
             (kind, KindSnapshot::new(status, records))
         })
         .collect()
 }
 
+/// The records of one kind's objects, normalized one object at a time.
+fn records(kind: Kind, objects: impl Iterator<Item = Value>, r: &Resolver) -> Vec<Record> {
+    objects
+        .flat_map(|object| normalize_kind(kind, std::slice::from_ref(&object), r))
+        .map(Draft::into_record)
+        .collect()
+}
+
 /// Dispatches to the normalizer of one kind: the registry line of each kind.
+///
+/// Every normalizer maps each object on its own (none looks at another
+/// object of its kind), so [`normalize`] feeds them one object at a time.
 pub fn normalize_kind(kind: Kind, objects: &[Value], r: &Resolver) -> Vec<Draft> {
     match kind {
         Kind::Users => users::normalize(objects, r),

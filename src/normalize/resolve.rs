@@ -39,16 +39,16 @@ impl Resolver {
         let mut maps: HashMap<Kind, HashMap<String, String>> = HashMap::new();
         for &(kind, id, name) in ID_FIELDS {
             let map = maps.entry(kind).or_default();
-            for obj in raw.objects(kind) {
-                if let (Some(id), Some(name)) = (id_field(obj, id), str_field(obj, name)) {
+            for obj in raw.values(kind) {
+                if let (Some(id), Some(name)) = (id_field(&obj, id), str_field(&obj, name)) {
                     map.insert(id, name.to_owned());
                 }
             }
         }
         let jobs = maps.entry(Kind::Jobs).or_default();
-        for obj in raw.objects(Kind::Jobs) {
+        for obj in raw.values(Kind::Jobs) {
             let name = obj.get("settings").and_then(|s| str_field(s, "name"));
-            if let (Some(id), Some(name)) = (id_field(obj, "job_id"), name) {
+            if let (Some(id), Some(name)) = (id_field(&obj, "job_id"), name) {
                 jobs.insert(id, name.to_owned());
             }
         }
