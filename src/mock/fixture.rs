@@ -206,7 +206,7 @@ impl Fixture {
 
         // Order matters: principals before groups (members), objects before
         // the permissions and libraries that name them.
-        let sections: [(&str, &[&RawValue], Loader); 20] = [
+        let sections: [(&str, &[&RawValue], Loader); 18] = [
             ("users", &raw.users, super::users::load),
             (
                 "service_principals",
@@ -241,7 +241,8 @@ impl Fixture {
                 super::workspace::load,
             ),
             ("repos", &raw.repos, super::repos::load),
-            ("jobs", &raw.jobs, super::jobs::load),
+            // Loaded by the second thread below; kept here for the order of errors.
+            ("jobs", &[], super::jobs::load),
             ("runs", &raw.runs, super::runs::load),
             ("secret_scopes", &raw.secret_scopes, super::secrets::load),
             (
@@ -257,36 +258,100 @@ impl Fixture {
             ("catalogs", &raw.catalogs, super::catalog::load_catalog),
             ("schemas", &raw.schemas, super::catalog::load_schema),
             ("tables", &raw.tables, super::catalog::load_table),
-            ("grants", &raw.grants, super::catalog::load_grants),
-            ("permissions", &raw.permissions, super::permissions::load),
         ];
-        for (section, items, loader) in sections {
-            for (index, item) in items.iter().enumerate() {
-                let item_text = item.get();
-                if let Err(e) = loader(&mut ws, item_text) {
-                    let offset =
-                        (item_text.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
-                    let (line, column) = position(text, offset);
-                    let (line, column, message) = match e {
-                        LoadError::Msg(m) => (line, column, m),
-                        LoadError::Json(e) if e.line() == 1 => (
-                            line,
-                            column + e.column().saturating_sub(1),
-                            super::http::strip_position(&e.to_string()),
-                        ),
-                        LoadError::Json(e) => (
-                            line + e.line() - 1,
-                            e.column(),
-                            super::http::strip_position(&e.to_string()),
-                        ),
-                    };
-                    return Err(invalid(
-                        line,
-                        column,
-                        format!("`{section}` item {index}: {message}"),
-                    ));
+        let report = |section: &str, index: usize, item: &RawValue, e: LoadError| {
+            let item_text = item.get();
+            let offset = (item_text.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+            let (line, column) = position(text, offset);
+            let (line, column, message) = match e {
+                LoadError::Msg(m) => (line, column, m),
+                LoadError::Json(e) if e.line() == 1 => (
+                    line,
+                    column + e.column().saturating_sub(1),
+                    super::http::strip_position(&e.to_string()),
+                ),
+                LoadError::Json(e) => (
+                    line + e.line() - 1,
+                    e.column(),
+                    super::http::strip_position(&e.to_string()),
+                ),
+            };
+            invalid(line, column, format!("`{section}` item {index}: {message}"))
+        };
+        // Jobs depend on no other kind (and no other kind's loader reads
+        // jobs), and an ACL's text on nothing: a second thread loads the jobs
+        // into a scratch store while this one loads every other kind, then
+        // both parse ACLs, a chunk at a time, so neither waits long for the
+        // other. The parsed ACLs are checked against the objects in order
+        // after the join, so errors are still reported for the first bad
+        // item in section order.
+        let scratch_id = ws.workspace_id.clone();
+        const ACL_CHUNK: usize = 4096;
+        let next_chunk = std::sync::atomic::AtomicUsize::new(0);
+        let parse_acls = || {
+            let mut done = Vec::new();
+            loop {
+                let chunk = next_chunk.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let start = chunk.saturating_mul(ACL_CHUNK);
+                if start >= raw.permissions.len() {
+                    return done;
                 }
+                let end = (start + ACL_CHUNK).min(raw.permissions.len());
+                let parsed: Vec<_> = raw.permissions[start..end]
+                    .iter()
+                    .map(|item| super::permissions::parse(item.get()))
+                    .collect();
+                done.push((chunk, parsed));
             }
+        };
+        let (side, main, mine) = std::thread::scope(|scope| {
+            let side = scope.spawn(|| {
+                let mut scratch =
+                    Workspace::new(String::new(), scratch_id, start_ms, Durations::default());
+                scratch.begin_load();
+                let jobs = raw.jobs.iter().enumerate().try_for_each(|(i, item)| {
+                    super::jobs::load(&mut scratch, item.get()).map_err(|e| (i, e))
+                });
+                let acls = parse_acls();
+                (scratch, jobs, acls)
+            });
+            let main = sections.iter().try_for_each(|(section, items, loader)| {
+                items.iter().enumerate().try_for_each(|(index, item)| {
+                    loader(&mut ws, item.get()).map_err(|e| (*section, index, *item, e))
+                })
+            });
+            let mine = parse_acls();
+            (side.join(), main, mine)
+        });
+        let (mut scratch, jobs, theirs) = side.map_err(|_| {
+            invalid(
+                1,
+                1,
+                "the thread loading jobs and permissions failed".to_owned(),
+            )
+        })?;
+        let order = |section: &str| sections.iter().position(|(name, _, _)| *name == section);
+        if let Err((section, index, item, e)) = main {
+            // An error before `jobs` comes first; one after it only if the jobs loaded.
+            if order(section) < order("jobs") || jobs.is_ok() {
+                return Err(report(section, index, item, e));
+            }
+        }
+        if let Err((index, e)) = jobs {
+            return Err(report("jobs", index, raw.jobs[index], e));
+        }
+        ws.jobs = std::mem::take(&mut scratch.jobs);
+        ws.ids.job = ws.ids.job.max(scratch.ids.job);
+        for (index, item) in raw.grants.iter().enumerate() {
+            super::catalog::load_grants(&mut ws, item.get())
+                .map_err(|e| report("grants", index, item, e))?;
+        }
+        let mut chunks: Vec<_> = mine.into_iter().chain(theirs).collect();
+        chunks.sort_unstable_by_key(|(chunk, _)| *chunk);
+        let acls = chunks.into_iter().flat_map(|(_, parsed)| parsed);
+        for (index, acl) in acls.enumerate() {
+            acl.and_then(|acl| super::permissions::insert(&mut ws, acl))
+                .map_err(|e| report("permissions", index, raw.permissions[index], e))?;
         }
         if let Some(conf) = raw.workspace_conf {
             super::workspace_conf::load(&mut ws, conf)
@@ -356,6 +421,12 @@ impl Workspace {
         self.finish_objects();
         self.finish_jobs();
         self.finish_compute();
+        // Render on write: the replies a capture reads most are ready before
+        // the first request, so every read costs the same (a cache filled on
+        // first read would make small, re-read workspaces look faster than
+        // large ones read once).
+        self.prerender_acls(2);
+        self.prerender_listings(2);
     }
 
     /// The workspace as fixture text, one object per line.
@@ -465,6 +536,44 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn errors_name_the_first_bad_item_in_section_order_despite_two_threads() {
+        // Users load on this thread and jobs on the other: users come first.
+        let e =
+            err(r#"{"fixture_version": 1, "users": [{"id": "1"}], "jobs": [{"settings": {}}]}"#);
+        assert!(e.to_string().contains("`users` item 0"), "{e}");
+        // A bad job comes before a bad run.
+        let e = err(r#"{"fixture_version": 1, "jobs": [{"settings": {}}], "runs": [5]}"#);
+        assert!(e.to_string().contains("`jobs` item 0"), "{e}");
+        // ACLs are parsed in chunks by both threads, then checked in order.
+        let jobs: Vec<String> = (1..=5000)
+            .map(|n| format!(r#"{{"job_id": {n}}}"#))
+            .collect();
+        let acls: Vec<String> = (1..=5000)
+            .map(|n| match n {
+                4201 => r#"{"object_id": "/jobs/999999"}"#.to_owned(),
+                4501 => r#"{"object_id": "/nope/1"}"#.to_owned(),
+                n => format!(r#"{{"object_id": "/jobs/{n}"}}"#),
+            })
+            .collect();
+        let text = format!(
+            r#"{{"fixture_version": 1, "jobs": [{}], "permissions": [{}]}}"#,
+            jobs.join(","),
+            acls.join(",")
+        );
+        let e = err(&text);
+        assert!(
+            e.to_string()
+                .contains("`permissions` item 4200: `/jobs/999999` names no object"),
+            "{e}"
+        );
+        let ok = text
+            .replace("/jobs/999999", "/jobs/4201")
+            .replace("/nope/1", "/jobs/4501");
+        let f = Fixture::parse(&ok, "t.json").unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(f.ws.jobs.items.len(), 5000);
     }
 
     #[test]

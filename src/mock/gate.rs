@@ -10,7 +10,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
 use super::error::ApiError;
-use super::log::LoggedRequest;
+use super::log::Entry;
 use super::server::ConnHandle;
 use super::state::{MockState, OutageMode};
 
@@ -34,17 +34,19 @@ pub(crate) async fn gate(State(state): State<MockState>, request: Request, next:
         return shape_rejection(next.run(request).await).await;
     }
     let authorized = path == HOST_METADATA || state.authorized(auth);
-    let method = request.method().as_str().to_owned();
-    let path = path.to_owned();
-    let query = request.uri().query().map(str::to_owned);
+    // The method and URI are kept for the log after the request moves into
+    // the handler: both clone without copying (the URI shares the buffer
+    // the request head was read into).
+    let method = request.method().clone();
+    let uri = request.uri().clone();
+    let (path, query) = (uri.path(), uri.query());
     let at_ms = state.now_ms();
-    let log = |status: u16, fault: Option<String>| {
-        state.0.log.push(LoggedRequest {
-            seq: 0,
+    let log = |status: u16, fault: Option<&str>| {
+        state.0.log.push(Entry {
             at_ms,
-            method: method.clone(),
-            path: path.clone(),
-            query: query.clone(),
+            method: method.as_str(),
+            path,
+            query,
             status,
             fault,
         });
@@ -59,7 +61,7 @@ pub(crate) async fn gate(State(state): State<MockState>, request: Request, next:
             }
         }
         let error = ApiError::unavailable("The service is temporarily unavailable.");
-        log(error.status.as_u16(), Some("outage".into()));
+        log(error.status.as_u16(), Some("outage"));
         return error.into_response();
     }
     if !authorized {
@@ -71,7 +73,7 @@ pub(crate) async fn gate(State(state): State<MockState>, request: Request, next:
     let in_flight = match faults.enter() {
         Ok(guard) => guard,
         Err(rejection) => {
-            log(rejection.error.status.as_u16(), Some(rejection.fault));
+            log(rejection.error.status.as_u16(), Some(&rejection.fault));
             return rejection.error.into_response();
         }
     };
@@ -79,8 +81,8 @@ pub(crate) async fn gate(State(state): State<MockState>, request: Request, next:
     if latency > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(latency)).await;
     }
-    if let Err(rejection) = faults.admit(&method, &path, query.as_deref()) {
-        log(rejection.error.status.as_u16(), Some(rejection.fault));
+    if let Err(rejection) = faults.admit(method.as_str(), path, query) {
+        log(rejection.error.status.as_u16(), Some(&rejection.fault));
         return rejection.error.into_response();
     }
     let response = shape_rejection(next.run(request).await).await;

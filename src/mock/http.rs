@@ -195,6 +195,16 @@ pub(crate) fn json(text: String) -> Response {
     json_status(StatusCode::OK, text)
 }
 
+/// A 200 answer with JSON text kept as shared bytes (a rendered reply).
+pub(crate) fn json_bytes(bytes: Bytes) -> Response {
+    let mut response = Response::new(Body::from(bytes));
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
 /// An answer with a status and JSON text.
 pub(crate) fn json_status(status: StatusCode, text: String) -> Response {
     let mut response = Response::new(Body::from(text));

@@ -10,8 +10,6 @@
 //! answers. Schedules and periodic triggers fire on the virtual clock unless
 //! paused.
 
-use std::collections::HashMap;
-
 use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::routing::{get, post};
@@ -24,7 +22,7 @@ use super::http::{Out, Query, Reply, body_object, empty, json, json_value};
 use super::permissions::ObjType;
 use super::schedule::Timing;
 use super::state::MockState;
-use super::store::{Coll, Doc, Event, Workspace, decode_token, encode_token};
+use super::store::{Coll, Doc, Event, FastMap, Workspace, decode_token, encode_token};
 
 /// Arrays that version 2.2 pages.
 const PAGED: [&str; 4] = ["tasks", "job_clusters", "parameters", "environments"];
@@ -158,7 +156,7 @@ fn splice_run_as(base: &str, run_as: Option<&str>) -> String {
 pub(crate) struct JobStore {
     pub(crate) items: Coll<i64, Job>,
     /// Lower-cased name → job ids, for `list?name=`.
-    by_name: HashMap<Box<str>, Vec<i64>>,
+    by_name: FastMap<Box<str>, Vec<i64>>,
 }
 
 impl JobStore {
@@ -472,7 +470,7 @@ async fn list(State(st): State<MockState>, RawQuery(q): RawQuery, version: u8) -
     let id_at = |i: usize| -> Option<i64> {
         match named {
             Some(ids) => ids.get(i).copied(),
-            None => ws.jobs.items.slice(i, 1).first().map(|(id, _)| *id),
+            None => ws.jobs.items.key_at(i).copied(),
         }
     };
     let mut docs = Vec::with_capacity(limit);

@@ -28,6 +28,36 @@ pub struct LoggedRequest {
     pub fault: Option<String>,
 }
 
+/// A request to log, borrowed from the request being answered.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Entry<'a> {
+    /// Virtual time of the request (epoch ms).
+    pub(crate) at_ms: i64,
+    /// HTTP method.
+    pub(crate) method: &'a str,
+    /// Path without the query.
+    pub(crate) path: &'a str,
+    /// The raw query string, if any.
+    pub(crate) query: Option<&'a str>,
+    /// The status answered.
+    pub(crate) status: u16,
+    /// The injected fault, if one answered.
+    pub(crate) fault: Option<&'a str>,
+}
+
+fn overwrite(slot: &mut String, text: &str) {
+    slot.clear();
+    slot.push_str(text);
+}
+
+fn overwrite_opt(slot: &mut Option<String>, text: Option<&str>) {
+    match (slot.as_mut(), text) {
+        (Some(s), Some(t)) => overwrite(s, t),
+        (None, Some(t)) => *slot = Some(t.to_owned()),
+        (_, None) => *slot = None,
+    }
+}
+
 /// A bounded ring buffer of [`LoggedRequest`]s.
 #[derive(Debug)]
 pub(crate) struct RequestLog {
@@ -59,14 +89,36 @@ impl RequestLog {
     }
 
     /// Records a request; the oldest entry goes when the ring is full.
-    pub(crate) fn push(&self, mut entry: LoggedRequest) {
+    ///
+    /// Takes the fields borrowed: once the ring is full, the oldest entry's
+    /// strings are overwritten in place, so logging allocates nothing in the
+    /// steady state (it runs on every request).
+    pub(crate) fn push(&self, entry: Entry<'_>) {
         let mut ring = self.lock();
-        entry.seq = ring.next_seq;
+        let seq = ring.next_seq;
         ring.next_seq += 1;
-        if ring.entries.len() == ring.capacity {
-            ring.entries.pop_front();
+        let mut slot = if ring.entries.len() == ring.capacity {
+            ring.entries.pop_front()
+        } else {
+            None
         }
-        ring.entries.push_back(entry);
+        .unwrap_or_else(|| LoggedRequest {
+            seq: 0,
+            at_ms: 0,
+            method: String::new(),
+            path: String::new(),
+            query: None,
+            status: 0,
+            fault: None,
+        });
+        slot.seq = seq;
+        slot.at_ms = entry.at_ms;
+        overwrite(&mut slot.method, entry.method);
+        overwrite(&mut slot.path, entry.path);
+        overwrite_opt(&mut slot.query, entry.query);
+        slot.status = entry.status;
+        overwrite_opt(&mut slot.fault, entry.fault);
+        ring.entries.push_back(slot);
     }
 
     /// Entries with `seq > since`, oldest first, at most `limit`; and the
@@ -95,12 +147,11 @@ impl RequestLog {
 mod tests {
     use super::*;
 
-    fn entry(path: &str) -> LoggedRequest {
-        LoggedRequest {
-            seq: 0,
+    fn entry(path: &str) -> Entry<'_> {
+        Entry {
             at_ms: 0,
-            method: "GET".into(),
-            path: path.into(),
+            method: "GET",
+            path,
             query: None,
             status: 200,
             fault: None,
@@ -125,5 +176,43 @@ mod tests {
         assert_eq!(log.since(2, 10).0.len(), 1);
         log.clear();
         assert!(log.since(0, 10).0.is_empty());
+    }
+
+    #[test]
+    fn recycled_entries_keep_nothing_of_the_old_request() {
+        let log = RequestLog::new(1);
+        log.push(Entry {
+            at_ms: 5,
+            method: "POST",
+            path: "/a/long/path",
+            query: Some("x=1"),
+            status: 503,
+            fault: Some("error_503"),
+        });
+        log.push(Entry {
+            at_ms: 7,
+            ..entry("/b")
+        });
+        let (entries, _) = log.since(0, 10);
+        assert_eq!(
+            entries,
+            [LoggedRequest {
+                seq: 2,
+                at_ms: 7,
+                method: "GET".into(),
+                path: "/b".into(),
+                query: None,
+                status: 200,
+                fault: None,
+            }]
+        );
+        log.push(Entry {
+            query: Some("y=2"),
+            fault: Some("outage"),
+            ..entry("/c")
+        });
+        let (entries, _) = log.since(2, 10);
+        assert_eq!(entries[0].query.as_deref(), Some("y=2"));
+        assert_eq!(entries[0].fault.as_deref(), Some("outage"));
     }
 }

@@ -8,8 +8,6 @@
 //! group `admins` CAN_MANAGE from the type's root (`/jobs/`, `/directories/`,
 //! …). Folder entries are not propagated to what is under them.
 
-use std::collections::HashMap;
-
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::get;
@@ -18,9 +16,9 @@ use serde_json::{Value, json};
 
 use super::error::{ApiError, StoreError};
 use super::fixture::LoadError;
-use super::http::{Reply, json, json_value};
+use super::http::{Reply, json_bytes, json_value};
 use super::state::MockState;
-use super::store::Workspace;
+use super::store::{FastMap, Rendered, Workspace, push_json_str};
 
 /// An object type of the Permissions API.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -186,16 +184,43 @@ pub(crate) struct Ace {
 pub(crate) struct Acl {
     direct: Vec<Ace>,
     /// Inherited entries as the fixture recorded them (`None`: derive them).
-    recorded: Option<Vec<Value>>,
+    recorded: Option<Vec<RecordedEntry>>,
+    /// The `GET` reply, stamped with [`Workspace::principals_stamp`].
+    rendered: Rendered,
 }
 
-/// A principal and its reply entry, while a reply is built.
-type RenderedEntry = ((PrincipalKind, Box<str>), serde_json::Map<String, Value>);
+/// A principal's inherited permissions as a fixture recorded them.
+#[derive(Clone, Debug)]
+struct RecordedEntry {
+    kind: PrincipalKind,
+    name: Box<str>,
+    display: Option<Box<str>>,
+    /// Each permission's JSON text, as the reply shows it.
+    perms: Vec<Box<str>>,
+}
+
+/// One permission of a reply being built.
+enum Perm<'a> {
+    /// A direct entry's level.
+    Direct(&'a str),
+    /// Inherited from the type's root (the fixture format's default).
+    Root(&'static str),
+    /// Recorded JSON text.
+    Text(&'a str),
+}
+
+/// One principal's entry of a reply being built.
+struct ReplyEntry<'a> {
+    kind: PrincipalKind,
+    name: &'a str,
+    display: Option<&'a str>,
+    perms: Vec<Perm<'a>>,
+}
 
 /// Every ACL that is not the default.
 #[derive(Debug, Default)]
 pub(crate) struct PermStore {
-    acls: HashMap<(ObjType, Box<str>), Acl>,
+    acls: FastMap<(ObjType, Box<str>), Acl>,
 }
 
 impl PermStore {
@@ -219,24 +244,6 @@ struct AceRequest {
 struct AclRequest {
     #[serde(default)]
     access_control_list: Vec<AceRequest>,
-}
-
-/// Reads the principal of an entry (exactly one of the three name fields).
-fn principal_of(entry: &serde_json::Map<String, Value>) -> Option<(PrincipalKind, String)> {
-    let mut found = None;
-    for kind in [
-        PrincipalKind::User,
-        PrincipalKind::Group,
-        PrincipalKind::ServicePrincipal,
-    ] {
-        if let Some(name) = entry.get(kind.field()).and_then(Value::as_str) {
-            if found.is_some() {
-                return None;
-            }
-            found = Some((kind, name.to_owned()));
-        }
-    }
-    found
 }
 
 /// One permission of a fixture entry.
@@ -267,18 +274,47 @@ struct RawAcl {
     access_control_list: Vec<RawEntry>,
 }
 
-/// Adds one fixture ACL (the reply shape of `GET`).
-pub(crate) fn load(ws: &mut Workspace, raw: &str) -> Result<(), LoadError> {
+/// A fixture ACL, parsed but not yet checked against the objects.
+#[derive(Debug)]
+pub(crate) struct ParsedAcl {
+    t: ObjType,
+    id: Box<str>,
+    /// The ACL, or what is wrong with its entries (reported after a
+    /// missing object, as a one-pass load would).
+    acl: Result<Acl, String>,
+}
+
+/// Adds a parsed fixture ACL: its object must exist and have no other ACL.
+pub(crate) fn insert(ws: &mut Workspace, parsed: ParsedAcl) -> Result<(), LoadError> {
+    let ParsedAcl { t, id, acl } = parsed;
+    let object_id = || format!("{}{id}", t.prefix());
+    if !ws.perm_object_exists(t, &id) {
+        return Err(format!("`{}` names no object of the fixture", object_id()).into());
+    }
+    let acl = acl?;
+    match ws.permissions.acls.entry((t, id.clone())) {
+        std::collections::hash_map::Entry::Occupied(_) => {
+            Err(format!("duplicate permissions for `{}`", object_id()).into())
+        }
+        std::collections::hash_map::Entry::Vacant(slot) => {
+            slot.insert(acl);
+            Ok(())
+        }
+    }
+}
+
+/// Parses one fixture ACL; needs nothing of the workspace, so it can run
+/// beside the loading of other kinds.
+pub(crate) fn parse(raw: &str) -> Result<ParsedAcl, LoadError> {
     let value: RawAcl = serde_json::from_str(raw)?;
     let object_id = value.object_id.as_str();
     let (t, id) = ObjType::from_object_id(object_id)
         .ok_or(format!("unknown object type in `{object_id}`"))?;
-    if !ws.perm_object_exists(t, id) {
-        return Err(format!("`{object_id}` names no object of the fixture").into());
-    }
+    let id: Box<str> = id.into();
     let mut acl = Acl {
         direct: Vec::new(),
         recorded: Some(Vec::new()),
+        rendered: Rendered::default(),
     };
     for entry in value.access_control_list {
         let names = [
@@ -291,20 +327,34 @@ pub(crate) fn load(ws: &mut Workspace, raw: &str) -> Result<(), LoadError> {
         ];
         let mut given = names.into_iter().filter_map(|(k, n)| n.map(|n| (k, n)));
         let (Some((kind, name)), None) = (given.next(), given.next()) else {
-            return Err(
-                "an entry needs exactly one of `user_name`, `group_name`, `service_principal_name`"
-                    .to_owned()
-                    .into(),
-            );
+            return Ok(ParsedAcl {
+                t,
+                id,
+                acl: Err(
+                    "an entry needs exactly one of `user_name`, `group_name`, `service_principal_name`"
+                        .to_owned(),
+                ),
+            });
         };
         let mut inherited = Vec::new();
         for p in entry.all_permissions {
             if p.inherited {
-                let mut perm = json!({"permission_level": p.permission_level, "inherited": true});
+                // The reply's shape: keys in order, as a serialized map has them.
+                let mut perm = String::from("{\"inherited\":true,");
                 if let Some(from) = p.inherited_from_object {
-                    perm["inherited_from_object"] = json!(from);
+                    perm.push_str("\"inherited_from_object\":[");
+                    for (i, f) in from.iter().enumerate() {
+                        if i > 0 {
+                            perm.push(',');
+                        }
+                        push_json_str(&mut perm, f);
+                    }
+                    perm.push_str("],");
                 }
-                inherited.push(perm);
+                perm.push_str("\"permission_level\":");
+                push_json_str(&mut perm, &p.permission_level);
+                perm.push('}');
+                inherited.push(perm.into_boxed_str());
             } else {
                 acl.direct.push(Ace {
                     kind,
@@ -314,23 +364,21 @@ pub(crate) fn load(ws: &mut Workspace, raw: &str) -> Result<(), LoadError> {
             }
         }
         if !inherited.is_empty() {
-            let mut e = serde_json::Map::new();
-            e.insert(kind.field().into(), Value::from(name));
-            if let Some(d) = entry.display_name {
-                e.insert("display_name".into(), Value::from(d));
-            }
-            e.insert("all_permissions".into(), Value::Array(inherited));
             acl.recorded
                 .get_or_insert_with(Vec::new)
-                .push(Value::Object(e));
+                .push(RecordedEntry {
+                    kind,
+                    name: name.into(),
+                    display: entry.display_name.map(Into::into),
+                    perms: inherited,
+                });
         }
     }
-    let key = (t, Box::<str>::from(id));
-    if ws.permissions.acls.contains_key(&key) {
-        return Err(format!("duplicate permissions for `{object_id}`").into());
-    }
-    ws.permissions.acls.insert(key, acl);
-    Ok(())
+    Ok(ParsedAcl {
+        t,
+        id,
+        acl: Ok(acl),
+    })
 }
 
 /// The routes.
@@ -371,8 +419,18 @@ async fn get_acl(
     State(st): State<MockState>,
     Path((segment, id)): Path<(String, String)>,
 ) -> Reply {
-    let t = object(&st, &segment, &id)?;
-    Ok(json_value(&st.read().render_acl(t, &id)))
+    let t = ObjType::from_segment(&segment)
+        .ok_or_else(|| ApiError::not_found(format!("{segment} {id} does not exist.")))?;
+    // One read lock for the check and the reply, so a delete cannot come between.
+    let ws = st.read();
+    if !ws.perm_object_exists(t, &id) {
+        return Err(StoreError::NotFound(format!(
+            "{} {id} does not exist.",
+            t.object_type(id.as_str())
+        ))
+        .into());
+    }
+    Ok(json_bytes(ws.acl_reply(t, &id)))
 }
 
 async fn get_sql_warehouse(st: State<MockState>, Path(id): Path<String>) -> Reply {
@@ -458,7 +516,7 @@ fn write_acl(st: &MockState, segment: &str, id: &str, body: &Bytes, replace: boo
         });
     }
     ws.set_acl(t, id, entries, replace)?;
-    Ok(json(ws.render_acl(t, id).to_string()))
+    Ok(json_bytes(ws.acl_reply(t, id)))
 }
 
 impl Workspace {
@@ -556,95 +614,165 @@ impl Workspace {
             ));
         }
         acl.direct = direct;
+        acl.rendered.clear();
         Ok(())
     }
 
     /// The display name the ACL reply shows for a principal.
-    fn display_of(&self, kind: PrincipalKind, name: &str) -> Option<String> {
+    fn display_of(&self, kind: PrincipalKind, name: &str) -> Option<&str> {
         match kind {
-            PrincipalKind::User => self.users.by_key(name).map(|u| u.display.to_string()),
-            PrincipalKind::ServicePrincipal => self
-                .service_principals
-                .by_key(name)
-                .map(|s| s.display.to_string()),
+            PrincipalKind::User => self.users.by_key(name).map(|u| &*u.display),
+            PrincipalKind::ServicePrincipal => {
+                self.service_principals.by_key(name).map(|s| &*s.display)
+            }
             PrincipalKind::Group => None,
         }
     }
 
-    /// The default inherited entry (fixture format): group `admins`
-    /// CAN_MANAGE from the root object of the type.
-    fn derived_inherited(&self, t: ObjType) -> Vec<(PrincipalKind, Box<str>, Value)> {
-        vec![(
-            PrincipalKind::Group,
-            "admins".into(),
-            json!({"permission_level": "CAN_MANAGE", "inherited": true, "inherited_from_object": [t.root()]}),
-        )]
+    /// Changes so far to what ACL replies show of principals (users' and
+    /// service principals' display names): a rendered reply is stale when
+    /// this differs from its stamp. Both counters only grow, so their sum
+    /// changes whenever either does.
+    fn principals_stamp(&self) -> u64 {
+        self.users
+            .changes()
+            .wrapping_add(self.service_principals.changes())
     }
 
-    /// The `GET` reply for an object.
-    pub(crate) fn render_acl(&self, t: ObjType, id: &str) -> Value {
-        let object_id = format!("{}{id}", t.prefix());
-        let acl = self.permissions.acls.get(&(t, id.into()));
-        // (kind, name) → its entry, in first-seen order.
-        let mut entries: Vec<RenderedEntry> = Vec::new();
-        let mut push = |kind: PrincipalKind, name: &str, perm: Value, display: Option<String>| {
-            let key = (kind, Box::<str>::from(name));
-            let pos = match entries.iter().position(|(k, _)| *k == key) {
-                Some(p) => p,
-                None => {
-                    let mut e = serde_json::Map::new();
-                    e.insert(kind.field().into(), Value::from(name));
-                    if let Some(d) = display {
-                        e.insert("display_name".into(), Value::from(d));
-                    }
-                    e.insert("all_permissions".into(), Value::Array(Vec::new()));
-                    entries.push((key, e));
-                    entries.len() - 1
-                }
-            };
-            if let Some(Value::Array(perms)) = entries[pos].1.get_mut("all_permissions") {
-                perms.push(perm);
+    /// The `GET` reply for an object, from its rendered copy when current.
+    pub(crate) fn acl_reply(&self, t: ObjType, id: &str) -> Bytes {
+        match self.permissions.acls.get(&(t, id.into())) {
+            Some(acl) => acl.rendered.get(self.principals_stamp(), || {
+                self.render_acl(t, id, Some(acl))
+            }),
+            None => Bytes::from(self.render_acl(t, id, None)),
+        }
+    }
+
+    /// Renders every stored ACL's reply (after a load), on `threads` threads.
+    pub(crate) fn prerender_acls(&self, threads: usize) {
+        let stamp = self.principals_stamp();
+        let acls: Vec<(&(ObjType, Box<str>), &Acl)> = self.permissions.acls.iter().collect();
+        let render = |part: &[(&(ObjType, Box<str>), &Acl)]| {
+            for ((t, id), acl) in part {
+                acl.rendered
+                    .get(stamp, || self.render_acl(*t, id, Some(acl)));
             }
         };
+        if acls.len() < 4096 {
+            // Not worth a thread.
+            return render(&acls);
+        }
+        let per = acls.len().div_ceil(threads.max(1));
+        std::thread::scope(|scope| {
+            for part in acls.chunks(per) {
+                scope.spawn(move || render(part));
+            }
+        });
+    }
+
+    /// Renders the `GET` reply: direct entries first, then the recorded or
+    /// default inherited ones, one entry per principal in first-seen order,
+    /// each object's keys in sorted order (as a serialized map has them).
+    fn render_acl(&self, t: ObjType, id: &str, acl: Option<&Acl>) -> String {
+        fn push<'a>(
+            entries: &mut Vec<ReplyEntry<'a>>,
+            kind: PrincipalKind,
+            name: &'a str,
+            perm: Perm<'a>,
+            display: Option<&'a str>,
+        ) {
+            match entries
+                .iter_mut()
+                .find(|e| e.kind == kind && e.name == name)
+            {
+                Some(e) => e.perms.push(perm),
+                None => entries.push(ReplyEntry {
+                    kind,
+                    name,
+                    display,
+                    perms: vec![perm],
+                }),
+            }
+        }
+        let mut entries: Vec<ReplyEntry<'_>> = Vec::with_capacity(4);
         for ace in acl.map_or(&[][..], |a| a.direct.as_slice()) {
             let display = self.display_of(ace.kind, &ace.name);
             push(
+                &mut entries,
                 ace.kind,
                 &ace.name,
-                json!({"permission_level": ace.level, "inherited": false}),
+                Perm::Direct(&ace.level),
                 display,
             );
         }
         match acl.and_then(|a| a.recorded.as_ref()) {
             Some(recorded) => {
                 for entry in recorded {
-                    let Value::Object(map) = entry else { continue };
-                    let Some((kind, name)) = principal_of(map) else {
-                        continue;
-                    };
-                    let display = map
-                        .get("display_name")
-                        .and_then(Value::as_str)
-                        .map(str::to_owned);
-                    for perm in map
-                        .get("all_permissions")
-                        .and_then(Value::as_array)
-                        .into_iter()
-                        .flatten()
-                    {
-                        push(kind, &name, perm.clone(), display.clone());
+                    for perm in &entry.perms {
+                        push(
+                            &mut entries,
+                            entry.kind,
+                            &entry.name,
+                            Perm::Text(perm),
+                            entry.display.as_deref(),
+                        );
                     }
                 }
             }
             None => {
-                for (kind, name, perm) in self.derived_inherited(t) {
-                    let display = self.display_of(kind, &name);
-                    push(kind, &name, perm, display);
-                }
+                let display = self.display_of(PrincipalKind::Group, "admins");
+                push(
+                    &mut entries,
+                    PrincipalKind::Group,
+                    "admins",
+                    Perm::Root(t.root()),
+                    display,
+                );
             }
         }
-        let list: Vec<Value> = entries.into_iter().map(|(_, e)| Value::Object(e)).collect();
-        json!({ "object_id": object_id, "object_type": t.object_type(id), "access_control_list": list })
+        let mut out = String::with_capacity(160 + 160 * entries.len());
+        out.push_str("{\"access_control_list\":[");
+        for (i, e) in entries.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            out.push_str("{\"all_permissions\":[");
+            for (j, p) in e.perms.iter().enumerate() {
+                if j > 0 {
+                    out.push(',');
+                }
+                match p {
+                    Perm::Direct(level) => {
+                        out.push_str("{\"inherited\":false,\"permission_level\":");
+                        push_json_str(&mut out, level);
+                        out.push('}');
+                    }
+                    Perm::Root(root) => {
+                        out.push_str("{\"inherited\":true,\"inherited_from_object\":[");
+                        push_json_str(&mut out, root);
+                        out.push_str("],\"permission_level\":\"CAN_MANAGE\"}");
+                    }
+                    Perm::Text(text) => out.push_str(text),
+                }
+            }
+            out.push(']');
+            if let Some(d) = e.display {
+                out.push_str(",\"display_name\":");
+                push_json_str(&mut out, d);
+            }
+            out.push_str(",\"");
+            out.push_str(e.kind.field());
+            out.push_str("\":");
+            push_json_str(&mut out, e.name);
+            out.push('}');
+        }
+        out.push_str("],\"object_id\":");
+        push_json_str(&mut out, &format!("{}{id}", t.prefix()));
+        out.push_str(",\"object_type\":");
+        push_json_str(&mut out, t.object_type(id));
+        out.push('}');
+        out
     }
 
     /// Every non-default ACL, for dumps.
@@ -652,7 +780,7 @@ impl Workspace {
         let mut keys: Vec<&(ObjType, Box<str>)> = self.permissions.acls.keys().collect();
         keys.sort();
         keys.into_iter()
-            .map(|(t, id)| self.render_acl(*t, id).to_string())
+            .map(|(t, id)| self.render_acl(*t, id, self.permissions.acls.get(&(*t, id.clone()))))
             .collect()
     }
 

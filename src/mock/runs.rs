@@ -132,7 +132,7 @@ impl RunStore {
             let oldest = self
                 .items
                 .iter()
-                .find(|(id, r)| !r.active && *id != run_id)
+                .find(|(id, r)| !r.active && **id != run_id)
                 .map(|(id, _)| *id);
             if let Some(id) = oldest {
                 self.remove(id);

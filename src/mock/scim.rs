@@ -3,8 +3,6 @@
 //! the Python SDK waits for), filters, attribute projection, PATCH
 //! operations and the SCIM error shape.
 
-use std::collections::HashMap;
-
 use axum::Router;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::StatusCode;
@@ -15,7 +13,7 @@ use serde_json::{Map, Value};
 use super::error::{ApiError, StoreError};
 use super::http::{Out, Query, Reply, body_object, json, json_status, no_content};
 use super::state::MockState;
-use super::store::{Coll, Doc, Sid, Workspace};
+use super::store::{Coll, Doc, FastMap, Sid, Workspace};
 
 /// Most resources one SCIM page returns (the SDKs ask for 10,000).
 pub(crate) const MAX_COUNT: usize = 10_000;
@@ -99,7 +97,10 @@ pub(crate) struct ScimEntry {
 pub(crate) struct ScimStore {
     pub(crate) items: Coll<Sid, ScimEntry>,
     /// Lower-cased natural key → id (SCIM matches names case-insensitively).
-    by_key: HashMap<Box<str>, Sid>,
+    by_key: FastMap<Box<str>, Sid>,
+    /// Entries put or removed so far: replies that show keys or display
+    /// names of this kind (ACLs) are stale when it moved.
+    changes: u64,
 }
 
 impl ScimStore {
@@ -120,8 +121,14 @@ impl ScimStore {
         self.id_of(key).and_then(|id| self.items.get(id))
     }
 
+    /// How many entries were put or removed so far.
+    pub(crate) fn changes(&self) -> u64 {
+        self.changes
+    }
+
     /// Adds or replaces an entry (the caller checked the key is free).
     pub(crate) fn put(&mut self, id: &str, entry: ScimEntry) {
+        self.changes += 1;
         if let Some(old) = self
             .items
             .contains(id)
@@ -138,6 +145,7 @@ impl ScimStore {
     /// Removes an entry.
     pub(crate) fn remove(&mut self, id: &str) -> Option<ScimEntry> {
         let entry = self.items.remove(id)?;
+        self.changes += 1;
         self.by_key.remove(entry.key.to_lowercase().as_str());
         Some(entry)
     }
@@ -271,7 +279,7 @@ pub(crate) fn list(ws: &Workspace, kind: ScimKind, q: &Query) -> Reply {
         out.value("totalResults", &Value::from(store.items.len()))
             .value("startIndex", &Value::from(start))
             .value("itemsPerPage", &Value::from(page.len()))
-            .array("Resources", page.iter().map(|(_, e)| e.doc.as_str()));
+            .array("Resources", page.map(|(_, e)| e.doc.as_str()));
         return Ok(json_status(StatusCode::OK, out.finish()));
     }
 

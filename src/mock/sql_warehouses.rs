@@ -220,11 +220,10 @@ async fn list(State(st): State<MockState>, RawQuery(q): RawQuery) -> Reply {
     let next = ws
         .warehouses
         .items
-        .slice(start + page.len(), 1)
-        .first()
-        .map(|(id, _)| encode_token(id.as_str()));
+        .key_at(start + page.len())
+        .map(|id| encode_token(id.as_str()));
     let mut out = Out::object();
-    out.array_nonempty("warehouses", page.iter().map(|(_, w)| w.doc.as_str()));
+    out.array_nonempty("warehouses", page.map(|(_, w)| w.doc.as_str()));
     Ok(out.opt_string("next_page_token", next.as_deref()).reply())
 }
 

@@ -4,7 +4,7 @@
 //!
 //! The lock is a plain `std::sync::RwLock`; no handler awaits while holding it.
 
-use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, AtomicU64, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
@@ -78,6 +78,12 @@ impl OutageMode {
 #[derive(Debug)]
 pub(crate) struct Shared {
     ws: RwLock<Workspace>,
+    /// The virtual time while not in real-time mode, mirrored from the
+    /// store's clock by every method that moves it, so the request log can
+    /// stamp a request without taking the store's lock.
+    clock_ms: AtomicI64,
+    /// Real-time mode (the time then moves by itself: read the store's clock).
+    real_time: AtomicBool,
     pub(crate) faults: Faults,
     pub(crate) log: RequestLog,
     token: Option<SecretString>,
@@ -101,6 +107,8 @@ impl MockState {
         }
         let (outage_tx, _) = watch::channel(None);
         MockState(Arc::new(Shared {
+            clock_ms: AtomicI64::new(ws.now()),
+            real_time: AtomicBool::new(ws.clock.is_real_time()),
             name: ws.name.clone(),
             workspace_id: ws.workspace_id.clone(),
             ws: RwLock::new(ws),
@@ -155,7 +163,10 @@ impl MockState {
 
     /// The virtual time, epoch ms.
     pub fn now_ms(&self) -> i64 {
-        self.read().now()
+        if self.0.real_time.load(Ordering::Acquire) {
+            return self.read().now();
+        }
+        self.0.clock_ms.load(Ordering::Acquire)
     }
 
     /// Advances the virtual clock and applies every state change that became due.
@@ -168,6 +179,7 @@ impl MockState {
                 .unwrap_or(CENTURY_MS)
                 .min(CENTURY_MS),
         );
+        self.0.clock_ms.store(ws.now(), Ordering::Release);
         ws.now()
     }
 
@@ -175,6 +187,8 @@ impl MockState {
     pub fn set_real_time(&self, on: bool) {
         let mut ws = self.write();
         ws.clock.set_real_time(on);
+        self.0.clock_ms.store(ws.now(), Ordering::Release);
+        self.0.real_time.store(on, Ordering::Release);
         ws.settle();
     }
 
@@ -307,6 +321,13 @@ mod tests {
         let state = MockState::new(Fixture::empty("t"), &MockOptions::default());
         let t0 = state.now_ms();
         assert_eq!(state.advance(Duration::from_secs(60)), t0 + 60_000);
+        assert_eq!(state.now_ms(), t0 + 60_000);
         assert!(!state.is_real_time());
+        state.set_real_time(true);
+        assert!(state.now_ms() >= t0 + 60_000);
+        state.set_real_time(false);
+        let stopped = state.now_ms();
+        assert_eq!(state.now_ms(), stopped);
+        assert_eq!(state.advance(Duration::from_secs(1)), stopped + 1000);
     }
 }

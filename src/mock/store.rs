@@ -10,12 +10,13 @@
 
 use std::borrow::Borrow;
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashSet};
-use std::hash::Hash;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hash, Hasher};
 
 use std::borrow::Cow;
 
 use base64::Engine;
+use bytes::Bytes;
 use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
@@ -43,7 +44,10 @@ pub(crate) struct Doc(Box<str>);
 impl Doc {
     /// Renders a value.
     pub(crate) fn from_value(value: &Value) -> Doc {
-        Doc(value.to_string().into_boxed_str())
+        // `to_string` would go through `fmt`; the serializer writes directly.
+        Doc(serde_json::to_string(value)
+            .unwrap_or_else(|_| "{}".to_owned())
+            .into_boxed_str())
     }
 
     /// Renders an object map.
@@ -173,6 +177,137 @@ pub(crate) fn compact_into(out: &mut String, raw: &str) {
     out.push_str(&raw[run_start..]);
 }
 
+/// Appends a string as a JSON string literal, escaped exactly as
+/// `serde_json` escapes it (so hand-built replies match serialized ones).
+pub(crate) fn push_json_str(out: &mut String, text: &str) {
+    if text.bytes().all(|b| b >= 0x20 && b != b'"' && b != b'\\') {
+        out.push('"');
+        out.push_str(text);
+        out.push('"');
+    } else {
+        out.push_str(&Value::from(text).to_string());
+    }
+}
+
+/// A reply rendered once and then served as shared bytes, for the reads
+/// that dominate a capture.
+///
+/// The owner clears it whenever what it shows changes (it holds `&mut` then,
+/// under the store's write lock). Replies that also show state kept
+/// elsewhere (an ACL shows users' display names) are stamped with a counter
+/// of changes to that state: a copy with another stamp is rendered afresh.
+/// The slot has its own small lock so a read (under the store's read lock)
+/// can fill it; readers of different objects never meet on it.
+#[derive(Default)]
+pub(crate) struct Rendered(std::sync::Mutex<Option<(u64, Bytes)>>);
+
+impl Rendered {
+    /// The reply for `stamp`, rendered now if there is none for it.
+    pub(crate) fn get(&self, stamp: u64, render: impl FnOnce() -> String) -> Bytes {
+        let mut slot = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((at, bytes)) = slot.as_ref() {
+            if *at == stamp {
+                return bytes.clone();
+            }
+        }
+        // Exactly sized: a rendered copy is kept for every object.
+        let bytes = Bytes::from(render().into_bytes().into_boxed_slice());
+        *slot = Some((stamp, bytes.clone()));
+        bytes
+    }
+
+    /// Forgets the reply: what it shows has changed.
+    pub(crate) fn clear(&mut self) {
+        *self
+            .0
+            .get_mut()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = None;
+    }
+}
+
+impl Clone for Rendered {
+    /// A copy starts empty: it renders its own reply when first read.
+    fn clone(&self) -> Self {
+        Rendered::default()
+    }
+}
+
+impl std::fmt::Debug for Rendered {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Rendered")
+    }
+}
+
+/// The Fx hash (rustc's): a multiply and a rotate per 8 bytes.
+///
+/// The store's maps are keyed by ids and paths a fixture or a client gives;
+/// SipHash's protection against chosen collisions buys nothing in a local
+/// mock, and its cost shows in every lookup and at every load.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct FxHasher {
+    hash: u64,
+}
+
+impl FxHasher {
+    #[inline]
+    fn add(&mut self, word: u64) {
+        const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        self.hash = (self.hash.rotate_left(5) ^ word).wrapping_mul(SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let mut word = [0u8; 8];
+            word.copy_from_slice(c);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word) ^ ((rest.len() as u64) << 59));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.add(u64::from(i));
+    }
+
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.add(i);
+    }
+
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.add(i as u64);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.hash
+    }
+}
+
+/// A hash map with [`FxHasher`].
+pub(crate) type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+
+/// A hash set with [`FxHasher`].
+pub(crate) type FastSet<K> = HashSet<K, BuildHasherDefault<FxHasher>>;
+
 /// A key of a [`Coll`]: ordered, and comparable with its borrowed form.
 pub(crate) trait Key: Ord {
     /// The borrowed form used in lookups.
@@ -236,19 +371,26 @@ impl Key for Sid {
 
 /// A collection sorted by key: binary-search lookups, positional pages.
 ///
+/// Keys and values are kept in two parallel vectors: a lookup's binary
+/// search walks only the compact key array (8 bytes an entry for numeric
+/// ids), so it stays in cache at a million objects instead of striding
+/// through the values.
+///
 /// While a fixture loads, items are appended unsorted (a duplicate check
 /// goes through a hash set) and sorted once at the end, so loading a million
 /// objects in any order is O(n log n).
 #[derive(Debug)]
 pub(crate) struct Coll<K, V> {
-    items: Vec<(K, V)>,
-    loading: Option<HashSet<K>>,
+    keys: Vec<K>,
+    values: Vec<V>,
+    loading: Option<FastSet<K>>,
 }
 
 impl<K, V> Default for Coll<K, V> {
     fn default() -> Self {
         Coll {
-            items: Vec::new(),
+            keys: Vec::new(),
+            values: Vec::new(),
             loading: None,
         }
     }
@@ -263,8 +405,9 @@ where
     #[cfg(test)]
     pub(crate) fn from_unsorted(items: Vec<(K, V)>) -> Result<Self, K> {
         let mut c = Coll {
-            items: Vec::new(),
-            loading: Some(HashSet::new()),
+            keys: Vec::new(),
+            values: Vec::new(),
+            loading: Some(FastSet::default()),
         };
         for (k, v) in items {
             if c.contains(k.borrow()) {
@@ -278,13 +421,17 @@ where
 
     /// Switches to loading: inserts append, lookups use a hash set.
     pub(crate) fn begin_load(&mut self) {
-        self.loading = Some(self.items.iter().map(|(k, _)| k.clone()).collect());
+        self.loading = Some(self.keys.iter().cloned().collect());
     }
 
     /// Ends loading: sorts once.
     pub(crate) fn end_load(&mut self) {
-        if self.loading.take().is_some() {
-            self.items.sort_by(|a, b| a.0.cmp(&b.0));
+        if self.loading.take().is_some() && !self.keys.is_sorted() {
+            let keys = std::mem::take(&mut self.keys);
+            let values = std::mem::take(&mut self.values);
+            let mut pairs: Vec<(K, V)> = keys.into_iter().zip(values).collect();
+            pairs.sort_by(|a, b| a.0.cmp(&b.0));
+            (self.keys, self.values) = pairs.into_iter().unzip();
         }
     }
 
@@ -292,12 +439,12 @@ where
         if self.loading.is_some() {
             // Loading: rare lookups (cross-kind checks use `contains`).
             return self
-                .items
+                .keys
                 .iter()
-                .position(|(k, _)| k.cmp_q(q) == Ordering::Equal)
-                .ok_or(self.items.len());
+                .position(|k| k.cmp_q(q) == Ordering::Equal)
+                .ok_or(self.keys.len());
         }
-        self.items.binary_search_by(|(k, _)| k.cmp_q(q))
+        self.keys.binary_search_by(|k| k.cmp_q(q))
     }
 
     /// The value under a key.
@@ -305,7 +452,7 @@ where
         if self.loading.as_ref().is_some_and(|set| !set.contains(q)) {
             return None;
         }
-        self.find(q).ok().map(|i| &self.items[i].1)
+        self.find(q).ok().map(|i| &self.values[i])
     }
 
     /// The value under a key, mutably.
@@ -313,7 +460,7 @@ where
         if self.loading.as_ref().is_some_and(|set| !set.contains(q)) {
             return None;
         }
-        self.find(q).ok().map(|i| &mut self.items[i].1)
+        self.find(q).ok().map(|i| &mut self.values[i])
     }
 
     /// True when the key is present.
@@ -328,20 +475,23 @@ where
     pub(crate) fn insert(&mut self, key: K, value: V) -> Option<V> {
         if let Some(set) = &mut self.loading {
             if !set.insert(key.clone()) {
-                let i = self.items.iter().position(|(k, _)| *k == key)?;
-                return Some(std::mem::replace(&mut self.items[i].1, value));
+                let i = self.keys.iter().position(|k| *k == key)?;
+                return Some(std::mem::replace(&mut self.values[i], value));
             }
-            self.items.push((key, value));
+            self.keys.push(key);
+            self.values.push(value);
             return None;
         }
-        if self.items.last().is_none_or(|(k, _)| *k < key) {
-            self.items.push((key, value));
+        if self.keys.last().is_none_or(|k| *k < key) {
+            self.keys.push(key);
+            self.values.push(value);
             return None;
         }
-        match self.items.binary_search_by(|(k, _)| k.cmp(&key)) {
-            Ok(i) => Some(std::mem::replace(&mut self.items[i].1, value)),
+        match self.keys.binary_search(&key) {
+            Ok(i) => Some(std::mem::replace(&mut self.values[i], value)),
             Err(i) => {
-                self.items.insert(i, (key, value));
+                self.keys.insert(i, key);
+                self.values.insert(i, value);
                 None
             }
         }
@@ -352,12 +502,14 @@ where
         if let Some(set) = &mut self.loading {
             set.remove(q);
         }
-        self.find(q).ok().map(|i| self.items.remove(i).1)
+        let i = self.find(q).ok()?;
+        self.keys.remove(i);
+        Some(self.values.remove(i))
     }
 
     /// Number of objects.
     pub(crate) fn len(&self) -> usize {
-        self.items.len()
+        self.keys.len()
     }
 
     /// The position of the first key not less than `q`.
@@ -368,15 +520,24 @@ where
     }
 
     /// Up to `n` entries from position `start`.
-    pub(crate) fn slice(&self, start: usize, n: usize) -> &[(K, V)] {
-        let start = start.min(self.items.len());
-        let end = start.saturating_add(n).min(self.items.len());
-        &self.items[start..end]
+    pub(crate) fn slice(
+        &self,
+        start: usize,
+        n: usize,
+    ) -> impl DoubleEndedIterator<Item = (&K, &V)> + ExactSizeIterator {
+        let start = start.min(self.keys.len());
+        let end = start.saturating_add(n).min(self.keys.len());
+        self.keys[start..end].iter().zip(&self.values[start..end])
+    }
+
+    /// The key at a position.
+    pub(crate) fn key_at(&self, i: usize) -> Option<&K> {
+        self.keys.get(i)
     }
 
     /// All entries in key order.
-    pub(crate) fn iter(&self) -> impl DoubleEndedIterator<Item = &(K, V)> + ExactSizeIterator {
-        self.items.iter()
+    pub(crate) fn iter(&self) -> impl DoubleEndedIterator<Item = (&K, &V)> + ExactSizeIterator {
+        self.keys.iter().zip(&self.values)
     }
 }
 
@@ -851,6 +1012,41 @@ mod tests {
     }
 
     #[test]
+    fn json_strings_are_escaped_as_serde_json_does() {
+        for text in [
+            "plain",
+            "a\"b",
+            "back\\slash",
+            "tab\tnew\nline",
+            "\u{1}",
+            "é/ü\u{7f}",
+            "",
+        ] {
+            let mut out = String::new();
+            push_json_str(&mut out, text);
+            assert_eq!(out, Value::from(text).to_string(), "{text:?}");
+        }
+    }
+
+    #[test]
+    fn rendered_replies_are_kept_per_stamp_until_cleared() {
+        let mut r = Rendered::default();
+        let calls = std::cell::Cell::new(0);
+        let render = |text: &str| {
+            calls.set(calls.get() + 1);
+            text.to_owned()
+        };
+        assert_eq!(r.get(1, || render("a")), "a");
+        assert_eq!(r.get(1, || render("b")), "a");
+        assert_eq!(calls.get(), 1);
+        assert_eq!(r.get(2, || render("c")), "c");
+        r.clear();
+        assert_eq!(r.get(2, || render("d")), "d");
+        assert_eq!(calls.get(), 3);
+        assert_eq!(r.clone().get(2, || render("e")), "e");
+    }
+
+    #[test]
     fn sids_order_numerically_then_lexically() {
         let mut ids = [
             Sid::from("10"),
@@ -867,13 +1063,11 @@ mod tests {
     fn coll_looks_up_pages_and_detects_duplicates() {
         let mut c = Coll::from_unsorted(vec![(3i64, "c"), (1, "a"), (2, "b")]).unwrap();
         assert_eq!(c.get(&2), Some(&"b"));
-        assert_eq!(
-            c.slice(1, 5).iter().map(|e| e.0).collect::<Vec<_>>(),
-            [2, 3]
-        );
+        assert_eq!(c.slice(1, 5).map(|e| *e.0).collect::<Vec<_>>(), [2, 3]);
+        assert_eq!(c.key_at(2), Some(&3));
         assert_eq!(c.lower_bound(&3), 2);
         c.insert(0, "z");
-        assert_eq!(c.iter().next().map(|e| e.0), Some(0));
+        assert_eq!(c.iter().next().map(|e| *e.0), Some(0));
         assert_eq!(c.remove(&1), Some("a"));
         assert_eq!(c.len(), 3);
         assert!(Coll::from_unsorted(vec![(1i64, 1), (1, 2)]).is_err());

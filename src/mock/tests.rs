@@ -1638,3 +1638,150 @@ async fn shipped_fixtures_are_served_back_exactly() {
         );
     }
 }
+
+/// The raw body of a GET.
+async fn get_text(app: &Router, uri: &str) -> String {
+    let request = Request::builder().uri(uri).body(Body::empty()).unwrap();
+    let response = app.clone().oneshot(request).await.unwrap();
+    assert_eq!(response.status(), StatusCode::OK, "GET {uri}");
+    let bytes = axum::body::to_bytes(response.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    String::from_utf8(bytes.to_vec()).unwrap()
+}
+
+#[tokio::test]
+async fn rendered_acls_follow_acl_and_principal_writes() {
+    let (app, _) = router();
+    let uri = "/api/2.0/permissions/jobs/1";
+    let first = get_text(&app, uri).await;
+    // The text is what serializing its own value gives: keys sorted, compact
+    // (the bytes a `serde_json::Value` reply had).
+    let value: Value = serde_json::from_str(&first).unwrap();
+    assert_eq!(first, value.to_string());
+    assert_eq!(
+        get_text(&app, uri).await,
+        first,
+        "a second read is the same"
+    );
+    assert_eq!(value["access_control_list"][0]["display_name"], "Alice");
+
+    // A user's new display name shows in every ACL that names the user.
+    let (status, _, _) = call(
+        &app,
+        "PUT",
+        "/api/2.0/preview/scim/v2/Users/101",
+        Some(json!({"userName": "alice@x.com", "displayName": "Alice Liddell", "active": true})),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    let renamed = get(&app, uri).await;
+    assert_eq!(
+        renamed["access_control_list"][0]["display_name"],
+        "Alice Liddell"
+    );
+
+    // A PATCH shows at once, and a deleted user's entry loses its display name.
+    let patch = json!({"access_control_list": [{"user_name": "bob@x.com", "permission_level": "CAN_VIEW"}]});
+    let (status, _, _) = call(&app, "PATCH", uri, Some(patch)).await;
+    assert_eq!(status, StatusCode::OK);
+    let patched = get(&app, uri).await;
+    let bob = patched["access_control_list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["user_name"] == "bob@x.com")
+        .cloned()
+        .unwrap();
+    assert_eq!(bob["display_name"], "Bob");
+    let (status, _, _) = call(&app, "DELETE", "/api/2.0/preview/scim/v2/Users/102", None).await;
+    assert!(status.is_success(), "{status}");
+    let after = get(&app, uri).await;
+    let bob = after["access_control_list"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["user_name"] == "bob@x.com")
+        .cloned()
+        .unwrap();
+    assert!(bob.get("display_name").is_none(), "{bob}");
+
+    // A deleted job's ACL is gone with it.
+    post(&app, "/api/2.2/jobs/delete", json!({"job_id": 1})).await;
+    let (status, _, body) = call(&app, "GET", uri, None).await;
+    assert_error(status, &body, 404, "RESOURCE_DOES_NOT_EXIST");
+}
+
+#[tokio::test]
+async fn rendered_listings_follow_workspace_writes() {
+    let (app, _) = router();
+    let uri = "/api/2.0/workspace/list?path=/Production/etl";
+    let paths = |v: &Value| -> Vec<(String, String)> {
+        v["objects"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|o| {
+                        (
+                            o["path"].as_str().unwrap().to_owned(),
+                            o["object_type"].as_str().unwrap().to_owned(),
+                        )
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    let before = get(&app, uri).await;
+    assert_eq!(
+        paths(&before),
+        [("/Production/etl/ingest".to_owned(), "NOTEBOOK".to_owned())]
+    );
+    // A new child, an overwrite that changes a child's type, a new folder.
+    post(
+        &app,
+        "/api/2.0/workspace/import",
+        json!({"path": "/Production/etl/a.txt", "format": "RAW", "content": "eA=="}),
+    )
+    .await;
+    post(
+        &app,
+        "/api/2.0/workspace/import",
+        json!({"path": "/Production/etl/ingest", "format": "RAW", "content": "eA==", "overwrite": true}),
+    )
+    .await;
+    post(
+        &app,
+        "/api/2.0/workspace/mkdirs",
+        json!({"path": "/Production/etl/sub/deeper"}),
+    )
+    .await;
+    let after = get(&app, uri).await;
+    assert_eq!(
+        paths(&after),
+        [
+            ("/Production/etl/a.txt".to_owned(), "FILE".to_owned()),
+            ("/Production/etl/ingest".to_owned(), "FILE".to_owned()),
+            ("/Production/etl/sub".to_owned(), "DIRECTORY".to_owned()),
+        ]
+    );
+    // A filtered listing is computed, not served from the rendered one.
+    let filtered = get(&app, &format!("{uri}&notebooks_modified_after=1")).await;
+    assert_eq!(paths(&filtered), paths(&after));
+    post(
+        &app,
+        "/api/2.0/workspace/delete",
+        json!({"path": "/Production/etl/sub", "recursive": true}),
+    )
+    .await;
+    post(
+        &app,
+        "/api/2.0/workspace/delete",
+        json!({"path": "/Production/etl/a.txt"}),
+    )
+    .await;
+    let last = get(&app, uri).await;
+    assert_eq!(
+        paths(&last),
+        [("/Production/etl/ingest".to_owned(), "FILE".to_owned())]
+    );
+}

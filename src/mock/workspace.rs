@@ -7,7 +7,8 @@
 //! repos appear as `REPO` objects at their paths. Contents (base64) are kept
 //! apart from the `ObjectInfo` and returned by `export` only.
 
-use std::collections::{BTreeSet, HashMap};
+use std::borrow::Cow;
+use std::collections::BTreeSet;
 
 use axum::Router;
 use axum::extract::{RawQuery, State};
@@ -20,10 +21,10 @@ use serde_json::{Map, Value, json};
 
 use super::error::{ApiError, StoreError};
 use super::fixture::LoadError;
-use super::http::{Out, Query, Reply, empty, json, json_value};
+use super::http::{Out, Query, Reply, empty, json, json_bytes, json_value};
 use super::permissions::ObjType;
 use super::state::MockState;
-use super::store::{Doc, Workspace, join_object, split_object};
+use super::store::{Doc, FastMap, Rendered, Workspace, join_object, split_object};
 
 /// One workspace object.
 #[derive(Debug)]
@@ -39,13 +40,16 @@ pub(crate) struct WsObj {
     content: Option<Box<str>>,
     /// Full paths of the children, sorted (folders and repos only).
     children: BTreeSet<Box<str>>,
+    /// The `list` reply of a folder or repo (without `notebooks_modified_after`);
+    /// cleared when a child comes, goes or changes.
+    listing: Rendered,
 }
 
 /// Every workspace object.
 #[derive(Debug, Default)]
 pub(crate) struct WsStore {
-    by_path: HashMap<Box<str>, WsObj>,
-    by_id: HashMap<i64, Box<str>>,
+    by_path: FastMap<Box<str>, WsObj>,
+    by_id: FastMap<i64, Box<str>>,
 }
 
 impl WsStore {
@@ -144,9 +148,14 @@ const TYPES: [&str; 6] = [
 pub(crate) fn load(ws: &mut Workspace, raw: &str) -> Result<(), LoadError> {
     let fields = split_object(raw)?;
     let field = |name: &str| fields.iter().find(|(k, _)| k == name).map(|(_, v)| v.get());
-    let text = |name: &str| -> Result<Option<String>, LoadError> {
+    let text = |name: &str| -> Result<Option<Cow<'_, str>>, LoadError> {
         field(name)
-            .map(serde_json::from_str::<String>)
+            .map(|raw| {
+                // Borrowed from the fixture text unless it has escapes.
+                serde_json::from_str::<&str>(raw)
+                    .map(Cow::Borrowed)
+                    .or_else(|_| serde_json::from_str::<String>(raw).map(Cow::Owned))
+            })
             .transpose()
             .map_err(|_| format!("`{name}` must be a string").into())
     };
@@ -168,7 +177,7 @@ pub(crate) fn load(ws: &mut Workspace, raw: &str) -> Result<(), LoadError> {
             .to_owned()
             .into());
     }
-    if !TYPES.contains(&object_type.as_str()) {
+    if !TYPES.contains(&&*object_type) {
         return Err(format!("unknown `object_type` `{object_type}`").into());
     }
     if ws.objects.by_path.contains_key(path.as_str()) {
@@ -183,8 +192,15 @@ pub(crate) fn load(ws: &mut Workspace, raw: &str) -> Result<(), LoadError> {
     }
     ws.ids.object = ws.ids.object.max(object_id.saturating_add(1));
     if let Some(c) = &content {
-        base64::engine::general_purpose::STANDARD
-            .decode(c)
+        // Decoded only to check it, into a buffer reused across the load.
+        thread_local! {
+            static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+        }
+        SCRATCH
+            .with_borrow_mut(|buf| {
+                buf.clear();
+                base64::engine::general_purpose::STANDARD.decode_vec(c.as_bytes(), buf)
+            })
             .map_err(|_| format!("`content` of `{path}` is not base64"))?;
     }
     let doc = if content.is_none() && given_id.is_some() && path == raw_path {
@@ -205,11 +221,12 @@ pub(crate) fn load(ws: &mut Workspace, raw: &str) -> Result<(), LoadError> {
         WsObj {
             doc,
             object_id,
-            object_type: object_type.into(),
-            language: language.map(Into::into),
+            object_type: (*object_type).into(),
+            language: language.as_deref().map(Into::into),
             modified_at,
-            content: content.map(Into::into),
+            content: content.as_deref().map(Into::into),
             children: BTreeSet::new(),
+            listing: Rendered::default(),
         },
     );
     Ok(())
@@ -244,6 +261,7 @@ impl Workspace {
             modified_at: now,
             content: None,
             children: BTreeSet::new(),
+            listing: Rendered::default(),
         }
     }
 
@@ -333,8 +351,16 @@ impl Workspace {
     fn attach(&mut self, path: &str, obj: WsObj) {
         if let Some(parent) = parent_of(path).and_then(|p| self.objects.by_path.get_mut(p)) {
             parent.children.insert(path.into());
+            parent.listing.clear();
         }
         self.objects.insert(path, obj);
+    }
+
+    /// Forgets the parent's listing after a change to the object at `path`.
+    fn changed_in_parent(&mut self, path: &str) {
+        if let Some(parent) = parent_of(path).and_then(|p| self.objects.by_path.get_mut(p)) {
+            parent.listing.clear();
+        }
     }
 
     /// Removes an object (and, for a folder, everything under it).
@@ -361,6 +387,7 @@ impl Workspace {
         }
         if let Some(parent) = parent_of(path).and_then(|p| self.objects.by_path.get_mut(p)) {
             parent.children.remove(path);
+            parent.listing.clear();
         }
     }
 
@@ -412,18 +439,56 @@ async fn list(State(st): State<MockState>, RawQuery(q): RawQuery) -> Reply {
     if &*obj.object_type != "DIRECTORY" && &*obj.object_type != "REPO" {
         return Ok(out.array("objects", [obj.doc.as_str()]).reply());
     }
+    let Some(t) = after else {
+        // The whole listing is what a capture reads: rendered once per change.
+        return Ok(json_bytes(ws.listing(obj)));
+    };
     let children = obj
         .children
         .iter()
         .filter_map(|c| ws.objects.get(c))
-        .filter(|o| {
-            after.is_none_or(|t| {
-                &*o.object_type != "NOTEBOOK" || o.modified_at.is_some_and(|m| m > t)
-            })
+        .filter(|o| &*o.object_type != "NOTEBOOK" || o.modified_at.is_some_and(|m| m > t))
+        .map(|o| o.doc.as_str());
+    Ok(out.array_nonempty("objects", children).reply())
+}
+
+impl Workspace {
+    /// A folder's (or repo's) whole `list` reply, from its rendered copy.
+    fn listing(&self, folder: &WsObj) -> Bytes {
+        folder.listing.get(0, || {
+            let children = folder
+                .children
+                .iter()
+                .filter_map(|c| self.objects.get(c))
+                .map(|o| o.doc.as_str());
+            Out::object().array_nonempty("objects", children).finish()
+        })
+    }
+
+    /// Renders every folder's listing (after a load), on `threads` threads.
+    pub(crate) fn prerender_listings(&self, threads: usize) {
+        let folders: Vec<&WsObj> = self
+            .objects
+            .by_path
+            .values()
+            .filter(|o| !o.children.is_empty())
+            .collect();
+        let render = |part: &[&WsObj]| {
+            for folder in part {
+                self.listing(folder);
+            }
+        };
+        if folders.len() < 4096 {
+            // Not worth a thread.
+            return render(&folders);
+        }
+        let per = folders.len().div_ceil(threads.max(1));
+        std::thread::scope(|scope| {
+            for part in folders.chunks(per) {
+                scope.spawn(move || render(part));
+            }
         });
-    Ok(out
-        .array_nonempty("objects", children.map(|o| o.doc.as_str()))
-        .reply())
+    }
 }
 
 async fn get_status(State(st): State<MockState>, RawQuery(q): RawQuery) -> Reply {
@@ -660,6 +725,7 @@ async fn import(State(st): State<MockState>, headers: HeaderMap, body: Bytes) ->
                     m.insert("size".into(), Value::from(size));
                 }
             });
+            ws.changed_in_parent(&path);
         }
         None => {
             let mut obj = ws.new_object(&path, object_type, language.as_deref(), Some(now));
