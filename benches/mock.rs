@@ -231,20 +231,29 @@ async fn run(config: &Config) -> anyhow::Result<()> {
         if status != 200 {
             bail!("the first request `{}` got {status}", first.target);
         }
+        // The replies rendered ahead (ACLs, folder listings) render in the
+        // background while the server already answers; the load runs below
+        // wait for them so every read costs the same.
+        server.prerendered().await;
+        let rendered = t.elapsed();
         let rss_mb = rss_kb("VmRSS").saturating_sub(rss_before) as f64 / 1024.0;
         eprintln!(
-            "mock: {objects} objects: loaded in {:.2} s (CPU {:.2} s), ready in {:.2} s, state {rss_mb:.0} MB",
+            "mock: {objects} objects: loaded in {:.2} s (CPU {:.2} s), answering in {:.2} s, all replies rendered in {:.2} s, state {rss_mb:.0} MB",
             load.as_secs_f64(),
             load_cpu.as_secs_f64(),
-            ready.as_secs_f64()
+            ready.as_secs_f64(),
+            rendered.as_secs_f64()
         );
         if config.startup_only {
+            // Start-up: from reading the file until the first request is
+            // answered (correctly: a reply not yet rendered is rendered then).
             println!(
-                "BENCH|mock|start-up, {} objects|{:.2} s (load {:.2} s, CPU {:.2} s)|≤ 2 s|{}",
+                "BENCH|mock|start-up (file read to first reply), {} objects|{:.2} s (load {:.2} s, CPU {:.2} s; all rendered at {:.2} s)|≤ 2 s|{}",
                 spec.object_count(),
                 ready.as_secs_f64(),
                 load.as_secs_f64(),
                 load_cpu.as_secs_f64(),
+                rendered.as_secs_f64(),
                 if ready <= STARTUP_TARGET {
                     "ok"
                 } else {

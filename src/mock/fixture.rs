@@ -421,12 +421,9 @@ impl Workspace {
         self.finish_objects();
         self.finish_jobs();
         self.finish_compute();
-        // Render on write: the replies a capture reads most are ready before
-        // the first request, so every read costs the same (a cache filled on
-        // first read would make small, re-read workspaces look faster than
-        // large ones read once).
-        self.prerender_acls(2);
-        self.prerender_listings(2);
+        // The replies a capture reads most are rendered when the state is
+        // served (`MockState::new`), not here: a large workspace is served
+        // while they render, and a fixture only dumped never renders them.
     }
 
     /// The workspace as fixture text, one object per line.

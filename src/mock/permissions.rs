@@ -649,26 +649,25 @@ impl Workspace {
         }
     }
 
-    /// Renders every stored ACL's reply (after a load), on `threads` threads.
-    pub(crate) fn prerender_acls(&self, threads: usize) {
+    /// How many ACLs are stored (the work [`Self::prerender_acls`] does).
+    pub(crate) fn acl_count(&self) -> usize {
+        self.permissions.acls.len()
+    }
+
+    /// Renders the replies of up to `count` stored ACLs, from the `from`th
+    /// in the map's order; returns how many it went past (fewer than
+    /// `count` at the end). Rendering is what a read does, so it is correct
+    /// at any time under the read lock; a write between two calls may shift
+    /// the order, which only leaves some replies to be rendered when read.
+    pub(crate) fn prerender_acls(&self, from: usize, count: usize) -> usize {
         let stamp = self.principals_stamp();
-        let acls: Vec<(&(ObjType, Box<str>), &Acl)> = self.permissions.acls.iter().collect();
-        let render = |part: &[(&(ObjType, Box<str>), &Acl)]| {
-            for ((t, id), acl) in part {
-                acl.rendered
-                    .get(stamp, || self.render_acl(*t, id, Some(acl)));
-            }
-        };
-        if acls.len() < 4096 {
-            // Not worth a thread.
-            return render(&acls);
+        let mut seen = 0;
+        for ((t, id), acl) in self.permissions.acls.iter().skip(from).take(count) {
+            acl.rendered
+                .get(stamp, || self.render_acl(*t, id, Some(acl)));
+            seen += 1;
         }
-        let per = acls.len().div_ceil(threads.max(1));
-        std::thread::scope(|scope| {
-            for part in acls.chunks(per) {
-                scope.spawn(move || render(part));
-            }
-        });
+        seen
     }
 
     /// Renders the `GET` reply: direct entries first, then the recorded or

@@ -4,7 +4,7 @@
 //!
 //! The lock is a plain `std::sync::RwLock`; no handler awaits while holding it.
 
-use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 
@@ -92,6 +92,9 @@ pub(crate) struct Shared {
     outage_tx: watch::Sender<Option<OutageMode>>,
     name: String,
     workspace_id: String,
+    /// True once every stored ACL reply and folder listing has been rendered
+    /// (after that, replies are only rendered again after writes).
+    prerendered: watch::Sender<bool>,
 }
 
 /// One served workspace's state; cheap to clone, clones share it.
@@ -106,7 +109,7 @@ impl MockState {
             ws.clock.set_real_time(true);
         }
         let (outage_tx, _) = watch::channel(None);
-        MockState(Arc::new(Shared {
+        let state = MockState(Arc::new(Shared {
             clock_ms: AtomicI64::new(ws.now()),
             real_time: AtomicBool::new(ws.clock.is_real_time()),
             name: ws.name.clone(),
@@ -118,7 +121,83 @@ impl MockState {
             outage: AtomicU8::new(0),
             outage_epoch: AtomicU64::new(0),
             outage_tx,
-        }))
+            prerendered: watch::Sender::new(false),
+        }));
+        state.prerender();
+        state
+    }
+
+    /// Renders the replies a capture reads most (every ACL, every folder's
+    /// listing) so they are ready before they are read and every read costs
+    /// the same. A large workspace renders on two background threads while
+    /// it is already served: a read of a reply not yet rendered renders it
+    /// itself, exactly as after a write, so replies are the same either way.
+    fn prerender(&self) {
+        /// Items rendered under one hold of the read lock, so a write waits
+        /// for at most one chunk (a few ms).
+        const CHUNK: usize = 4096;
+        /// Below this many items, rendering inline is quicker than a thread.
+        const INLINE: usize = 16_384;
+        let (acls, objects) = {
+            let ws = self.read();
+            (ws.acl_count(), ws.object_count())
+        };
+        // The chunks of ACLs, then those of objects, as one sequence.
+        let acl_chunks = acls.div_ceil(CHUNK);
+        let chunks = acl_chunks + objects.div_ceil(CHUNK);
+        let render = move |ws: &Workspace, chunk: usize| {
+            if chunk < acl_chunks {
+                ws.prerender_acls(chunk * CHUNK, CHUNK);
+            } else {
+                ws.prerender_listings((chunk - acl_chunks) * CHUNK, CHUNK);
+            }
+        };
+        if acls + objects < INLINE {
+            let ws = self.read();
+            (0..chunks).for_each(|chunk| render(&ws, chunk));
+            self.0.prerendered.send_replace(true);
+            return;
+        }
+        let next = Arc::new(AtomicUsize::new(0));
+        let running = Arc::new(AtomicUsize::new(2));
+        for n in 0..2 {
+            // A weak reference: a server dropped while rendering stops it.
+            let shared = Arc::downgrade(&self.0);
+            let (next, left) = (next.clone(), running.clone());
+            let work = move || {
+                loop {
+                    let chunk = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(shared) = shared.upgrade() else {
+                        return;
+                    };
+                    let state = MockState(shared);
+                    if chunk >= chunks {
+                        if left.fetch_sub(1, Ordering::AcqRel) == 1 {
+                            state.0.prerendered.send_replace(true);
+                        }
+                        return;
+                    }
+                    render(&state.read(), chunk);
+                }
+            };
+            let spawned = std::thread::Builder::new()
+                .name(format!("mock-render-{n}"))
+                .spawn(work);
+            if spawned.is_err() {
+                // No thread: replies render when first read instead.
+                if running.fetch_sub(1, Ordering::AcqRel) == 1 {
+                    self.0.prerendered.send_replace(true);
+                }
+            }
+        }
+    }
+
+    /// Waits until the replies rendered at start-up are all rendered (at
+    /// once for a small workspace). Reads are correct before that; this is
+    /// for measurements that want every read to cost the same.
+    pub async fn prerendered(&self) {
+        let mut rx = self.0.prerendered.subscribe();
+        let _ = rx.wait_for(|done| *done).await;
     }
 
     /// Reads the store.

@@ -1785,3 +1785,40 @@ async fn rendered_listings_follow_workspace_writes() {
         [("/Production/etl/ingest".to_owned(), "FILE".to_owned())]
     );
 }
+
+#[tokio::test]
+async fn a_large_workspace_answers_while_its_replies_render() {
+    // Enough objects to render on the background threads, not inline.
+    let mut objects = Vec::new();
+    for i in 0..12_000 {
+        objects.push(
+            json!({"path": format!("/d{i}"), "object_type": "DIRECTORY", "object_id": 2 * i + 1}),
+        );
+        objects.push(json!({"path": format!("/d{i}/nb"), "object_type": "NOTEBOOK", "object_id": 2 * i + 2, "language": "PYTHON"}));
+    }
+    let text = json!({"fixture_version": 1, "workspace_objects": objects}).to_string();
+    let fixture = Fixture::parse(&text, "large").unwrap_or_else(|e| panic!("{e}"));
+    let state = MockState::new(fixture, &MockOptions::default());
+    let app = app(state.clone());
+    // Reads and a write while rendering may still be going on.
+    let early = get(&app, "/api/2.0/workspace/list?path=/d11999").await;
+    post(
+        &app,
+        "/api/2.0/workspace/mkdirs",
+        json!({"path": "/d5/sub"}),
+    )
+    .await;
+    let written = get(&app, "/api/2.0/workspace/list?path=/d5").await;
+    state.prerendered().await;
+    assert_eq!(
+        get(&app, "/api/2.0/workspace/list?path=/d11999").await,
+        early
+    );
+    let after = get(&app, "/api/2.0/workspace/list?path=/d5").await;
+    assert_eq!(after, written);
+    assert_eq!(
+        after["objects"].as_array().map(Vec::len),
+        Some(2),
+        "{after}"
+    );
+}

@@ -465,29 +465,25 @@ impl Workspace {
         })
     }
 
-    /// Renders every folder's listing (after a load), on `threads` threads.
-    pub(crate) fn prerender_listings(&self, threads: usize) {
-        let folders: Vec<&WsObj> = self
-            .objects
-            .by_path
-            .values()
-            .filter(|o| !o.children.is_empty())
-            .collect();
-        let render = |part: &[&WsObj]| {
-            for folder in part {
+    /// How many workspace objects are stored (the work
+    /// [`Self::prerender_listings`] goes through).
+    pub(crate) fn object_count(&self) -> usize {
+        self.objects.by_path.len()
+    }
+
+    /// Renders the listings of the folders among up to `count` objects,
+    /// from the `from`th in the map's order; returns how many objects it
+    /// went past (fewer than `count` at the end). Like
+    /// [`Self::prerender_acls`], correct at any time under the read lock.
+    pub(crate) fn prerender_listings(&self, from: usize, count: usize) -> usize {
+        let mut seen = 0;
+        for folder in self.objects.by_path.values().skip(from).take(count) {
+            if !folder.children.is_empty() {
                 self.listing(folder);
             }
-        };
-        if folders.len() < 4096 {
-            // Not worth a thread.
-            return render(&folders);
+            seen += 1;
         }
-        let per = folders.len().div_ceil(threads.max(1));
-        std::thread::scope(|scope| {
-            for part in folders.chunks(per) {
-                scope.spawn(move || render(part));
-            }
-        });
+        seen
     }
 }
 
