@@ -169,7 +169,7 @@ impl KindRules {
     pub fn check<'a>(
         &self,
         content: &'a [u8],
-        mut f: impl FnMut(&'static FieldRule, Option<&'a [u8]>),
+        f: impl FnMut(&'static FieldRule, Option<&'a [u8]>),
     ) {
         if self.rules.is_empty() {
             return;
@@ -182,6 +182,44 @@ impl KindRules {
             // the `changed` comparison rather than guessed at.
             return;
         }
+        self.judge(&found, f);
+    }
+
+    /// True when the primary's and the secondary's contents are equal apart
+    /// from the passive fields; then `f` gets each violated rule as
+    /// [`check`](Self::check) gives it. Walks each content once: comparing
+    /// stripped copies and then checking the secondary walked a job's
+    /// content three times, a fifth of a large diff's time.
+    pub fn equal_then_check<'a>(
+        &self,
+        primary: &[u8],
+        secondary: &'a [u8],
+        f: impl FnMut(&'static FieldRule, Option<&'a [u8]>),
+    ) -> bool {
+        let mut found: [Option<&'a [u8]>; MAX_PROBE] = [None; MAX_PROBE];
+        // The first `rules.len()` probes are the rules' own paths, the
+        // fields left out of the comparison.
+        let Some(strip) = u32::try_from(self.rules.len())
+            .ok()
+            .and_then(|n| 1u32.checked_shl(n))
+        else {
+            return false;
+        };
+        if self.probe.len() > MAX_PROBE
+            || !scan::eq_stripped(primary, secondary, &self.probe, strip - 1, &mut found)
+        {
+            return false;
+        }
+        self.judge(&found, f);
+        true
+    }
+
+    /// Calls `f` with each rule the probed values violate.
+    fn judge<'a>(
+        &self,
+        found: &[Option<&'a [u8]>; MAX_PROBE],
+        mut f: impl FnMut(&'static FieldRule, Option<&'a [u8]>),
+    ) {
         let n = self.rules.len();
         for (i, rule) in self.rules.iter().enumerate() {
             let raw = found.get(i).copied().flatten();

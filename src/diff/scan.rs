@@ -60,27 +60,7 @@ pub(crate) fn value_span(b: &[u8], i: usize) -> Option<(usize, usize)> {
     let start = ws(b, i);
     match *b.get(start)? {
         b'"' => Some((start, skip_string(b, start)?)),
-        b'{' | b'[' => {
-            let mut depth = 0usize;
-            let mut j = start;
-            loop {
-                match *b.get(j)? {
-                    b'"' => {
-                        j = skip_string(b, j)?;
-                        continue;
-                    }
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => {
-                        depth = depth.checked_sub(1)?;
-                        if depth == 0 {
-                            return Some((start, j + 1));
-                        }
-                    }
-                    _ => {}
-                }
-                j += 1;
-            }
-        }
+        b'{' | b'[' => Some((start, container_end(b, start)?)),
         _ => {
             let mut j = start;
             while let Some(&c) = b.get(j) {
@@ -90,6 +70,109 @@ pub(crate) fn value_span(b: &[u8], i: usize) -> Option<(usize, usize)> {
                 j += 1;
             }
             (j > start).then_some((start, j))
+        }
+    }
+}
+
+/// Marks (with its high bit) each byte of `w` that is `c`; exact, unlike
+/// [`has_byte`]'s borrow trick, so the lowest mark is the first such byte.
+fn bytes_equal(w: u64, c: u8) -> u64 {
+    const LOWS: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    let x = w ^ (0x0101_0101_0101_0101 * u64::from(c));
+    !(((x & LOWS) + LOWS) | x) & !LOWS
+}
+
+/// Marks the bytes of `w` that matter when skipping a container: quotes,
+/// backslashes, brackets and braces (`[`/`{` and `]`/`}` differ only in
+/// bit 5).
+fn structural(w: u64) -> u64 {
+    let folded = w & 0xdfdf_dfdf_dfdf_dfdf;
+    bytes_equal(w, b'"')
+        | bytes_equal(w, b'\\')
+        | bytes_equal(folded, b'[')
+        | bytes_equal(folded, b']')
+}
+
+/// What one byte does to a container skip.
+enum Step {
+    /// Nothing to note.
+    On,
+    /// A backslash in a string: the next byte is part of the escape.
+    Escape,
+    /// The container ends just after this byte.
+    End,
+    /// More closes than opens (cannot happen from the start of a container).
+    Bad,
+}
+
+/// The state of a container skip: nesting depth and whether inside a string.
+struct Nesting {
+    depth: usize,
+    in_string: bool,
+}
+
+impl Nesting {
+    fn step(&mut self, c: u8) -> Step {
+        if self.in_string {
+            match c {
+                b'"' => self.in_string = false,
+                b'\\' => return Step::Escape,
+                _ => {}
+            }
+            return Step::On;
+        }
+        match c {
+            b'"' => self.in_string = true,
+            b'{' | b'[' => self.depth += 1,
+            b'}' | b']' => match self.depth.checked_sub(1) {
+                None => return Step::Bad,
+                Some(0) => return Step::End,
+                Some(d) => self.depth = d,
+            },
+            _ => {}
+        }
+        Step::On
+    }
+}
+
+/// With `start` at `{` or `[`, the index just after the matching close.
+///
+/// Reads 8 bytes at a time and visits only the bytes that matter (in or out
+/// of strings), since skipping nested values is most of the work of reading
+/// a record's content in place.
+fn container_end(b: &[u8], start: usize) -> Option<usize> {
+    let mut state = Nesting {
+        depth: 0,
+        in_string: false,
+    };
+    let mut j = start;
+    // Bytes before this one are escaped (the byte after a backslash).
+    let mut escaped_to = start;
+    while let Some(Ok(bytes)) = b.get(j..j + 8).map(<[u8; 8]>::try_from) {
+        let mut marks = structural(u64::from_le_bytes(bytes));
+        while marks != 0 {
+            let at = j + (marks.trailing_zeros() / 8) as usize;
+            marks &= marks - 1;
+            if at < escaped_to {
+                continue;
+            }
+            match state.step(*b.get(at)?) {
+                Step::On => {}
+                Step::Escape => escaped_to = at + 2,
+                Step::End => return Some(at + 1),
+                Step::Bad => return None,
+            }
+        }
+        j = (j + 8).max(escaped_to);
+    }
+    // Fewer than 8 bytes left: one at a time.
+    j = j.max(escaped_to);
+    loop {
+        match state.step(*b.get(j)?) {
+            Step::On => j += 1,
+            Step::Escape => j += 2,
+            Step::End => return Some(j + 1),
+            Step::Bad => return None,
         }
     }
 }
@@ -304,6 +387,188 @@ fn strip_object(
     Some(end)
 }
 
+/// The members of one object, read one at a time (for walking two objects
+/// side by side, which [`walk_members`]'s callback cannot do).
+struct Members<'b> {
+    b: &'b [u8],
+    /// Where the next member starts, or (after the first) where the last
+    /// value ended.
+    j: usize,
+    first: bool,
+}
+
+impl<'b> Members<'b> {
+    /// The members of the object at (or after whitespace) `i`.
+    fn new(b: &'b [u8], i: usize) -> Option<Self> {
+        let j = ws(b, i);
+        if b.get(j) != Some(&b'{') {
+            return None;
+        }
+        Some(Members {
+            b,
+            j: ws(b, j + 1),
+            first: true,
+        })
+    }
+
+    /// The next member's key span and value start; `Some(None)` after the
+    /// last one (then `self.j` is just after the object), `None` when the
+    /// object is malformed. The caller sets `self.j` to the value's end.
+    fn next(&mut self) -> Option<Option<(usize, usize, usize)>> {
+        let b = self.b;
+        if self.first {
+            self.first = false;
+            if b.get(self.j) == Some(&b'}') {
+                self.j += 1;
+                return Some(None);
+            }
+        } else {
+            let j = ws(b, self.j);
+            match *b.get(j)? {
+                b',' => self.j = ws(b, j + 1),
+                b'}' => {
+                    self.j = j + 1;
+                    return Some(None);
+                }
+                _ => return None,
+            }
+        }
+        let key_start = self.j;
+        let key_end = skip_string(b, key_start)?;
+        let j = ws(b, key_end);
+        if b.get(j) != Some(&b':') {
+            return None;
+        }
+        Some(Some((key_start, key_end, ws(b, j + 1))))
+    }
+}
+
+/// Which of the `active` paths a key at `depth` ends (`full`) or leads
+/// into (`deeper`).
+fn classify(paths: &[&[&str]], active: u32, depth: usize, key: &[u8]) -> (u32, u32) {
+    let (mut full, mut deeper) = (0u32, 0u32);
+    for (n, path) in paths.iter().enumerate() {
+        if active & (1 << n) != 0 && path.get(depth).is_some_and(|s| s.as_bytes() == key) {
+            if path.len() == depth + 1 {
+                full |= 1 << n;
+            } else {
+                deeper |= 1 << n;
+            }
+        }
+    }
+    (full, deeper)
+}
+
+/// Stores `b[start..end]` in each `out[n]` whose bit is set in `mask`.
+fn record<'a>(b: &'a [u8], mask: u32, start: usize, end: usize, out: &mut [Option<&'a [u8]>]) {
+    for (n, o) in out.iter_mut().enumerate().take(32) {
+        if mask & (1 << n) != 0 {
+            *o = b.get(start..end);
+        }
+    }
+}
+
+/// True when the objects `p` and `s` are equal apart from the members at
+/// the paths whose bit is set in `strip`, with the same meaning as comparing
+/// their [`strip_into`] outputs; in the same walk, `out[n]` receives the raw
+/// value at `paths[n]` in `s`, as [`find_paths`] would give it.
+///
+/// One walk over each side instead of three (two strips and a probe), and
+/// only `p`'s side is walked byte by byte: a member of `s` that is not
+/// stripped must hold exactly the bytes of `p`'s, so it is compared with
+/// `memcmp` and skipped by length. `out` is only meaningful when the result
+/// is true; false also covers malformed input (callers then take the slow
+/// path, which reads it properly).
+pub(crate) fn eq_stripped<'a>(
+    p: &[u8],
+    s: &'a [u8],
+    paths: &[&[&str]],
+    strip: u32,
+    out: &mut [Option<&'a [u8]>],
+) -> bool {
+    out.iter_mut().for_each(|o| *o = None);
+    if out.len() < paths.len() {
+        return false;
+    }
+    let Some(active) = mask(paths.len()) else {
+        return false;
+    };
+    eq_object(p, 0, s, 0, paths, strip, active, 0, out).is_some()
+}
+
+/// One level of [`eq_stripped`]: the ends of both objects when equal.
+#[allow(clippy::too_many_arguments)] // One recursive walk; a struct would only rename them.
+fn eq_object<'a>(
+    p: &[u8],
+    pi: usize,
+    s: &'a [u8],
+    si: usize,
+    paths: &[&[&str]],
+    strip: u32,
+    active: u32,
+    depth: usize,
+    out: &mut [Option<&'a [u8]>],
+) -> Option<(usize, usize)> {
+    let mut pm = Members::new(p, pi)?;
+    let mut sm = Members::new(s, si)?;
+    loop {
+        // The next member of `p` that is kept.
+        let pnext = loop {
+            let Some((ks, ke, vs)) = pm.next()? else {
+                break None;
+            };
+            let (full, deeper) = classify(paths, active, depth, key_text(p, ks, ke));
+            if full & strip != 0 {
+                pm.j = value_span(p, vs)?.1;
+                continue;
+            }
+            break Some((ks, ke, vs, deeper));
+        };
+        // The next member of `s` that is kept, noting the probed values of
+        // those that are not.
+        let snext = loop {
+            let Some((ks, ke, vs)) = sm.next()? else {
+                break None;
+            };
+            let (full, deeper) = classify(paths, active, depth, key_text(s, ks, ke));
+            if full & strip != 0 {
+                let end = if deeper != 0 && s.get(vs) == Some(&b'{') {
+                    find_in(s, vs, paths, deeper, depth + 1, out)?
+                } else {
+                    value_span(s, vs)?.1
+                };
+                record(s, full, vs, end, out);
+                sm.j = end;
+                continue;
+            }
+            break Some((ks, ke, vs, full));
+        };
+        let (Some((pks, pke, pvs, deeper)), Some((sks, ske, svs, full))) = (pnext, snext) else {
+            // Equal only when both objects ended here.
+            return (pnext.is_none() && snext.is_none()).then_some((pm.j, sm.j));
+        };
+        if p.get(pks..pke)? != s.get(sks..ske)? {
+            return None;
+        }
+        let (pe, se) = if deeper != 0 && p.get(pvs) == Some(&b'{') && s.get(svs) == Some(&b'{') {
+            eq_object(p, pvs, s, svs, paths, strip, deeper, depth + 1, out)?
+        } else {
+            let pe = value_span(p, pvs)?.1;
+            let value = p.get(pvs..pe)?;
+            let se = svs + value.len();
+            // A longer number in `s` (`1` against `12`) fails at the
+            // separator check of `sm.next()`.
+            if s.get(svs..se)? != value {
+                return None;
+            }
+            (pe, se)
+        };
+        record(s, full, svs, se, out);
+        pm.j = pe;
+        sm.j = se;
+    }
+}
+
 /// Decodes a raw JSON string value (quotes included); `None` for other values.
 pub(crate) fn as_string(raw: &[u8]) -> Option<std::borrow::Cow<'_, str>> {
     let inner = raw.strip_prefix(b"\"")?.strip_suffix(b"\"")?;
@@ -425,6 +690,112 @@ mod tests {
             assert_eq!(skip_string(s.as_bytes(), 0), Some(s.len() - 1), "{s}");
         }
         assert_eq!(skip_string(b"\"unterminated \\\"", 0), None);
+    }
+
+    /// The byte-at-a-time container skip that `container_end` replaced.
+    fn container_end_reference(b: &[u8], start: usize) -> Option<usize> {
+        let mut depth = 0usize;
+        let mut j = start;
+        loop {
+            match *b.get(j)? {
+                b'"' => {
+                    j = skip_string(b, j)?;
+                    continue;
+                }
+                b'{' | b'[' => depth += 1,
+                b'}' | b']' => {
+                    depth = depth.checked_sub(1)?;
+                    if depth == 0 {
+                        return Some(j + 1);
+                    }
+                }
+                _ => {}
+            }
+            j += 1;
+        }
+    }
+
+    /// Deterministic pseudo-random bytes drawn from `alphabet`.
+    fn random_text(seed: &mut u64, alphabet: &[u8], len: usize) -> Vec<u8> {
+        (0..len)
+            .map(|_| {
+                *seed = seed
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                alphabet[(*seed >> 33) as usize % alphabet.len()]
+            })
+            .collect()
+    }
+
+    #[test]
+    fn container_skip_agrees_with_the_byte_at_a_time_skip() {
+        let alphabet = b"{}[]\"\\abc{|} ,:";
+        let mut seed = 7;
+        for n in 0..20_000 {
+            let mut text = vec![if n % 2 == 0 { b'{' } else { b'[' }];
+            text.extend(random_text(&mut seed, alphabet, n % 70));
+            assert_eq!(
+                container_end(&text, 0),
+                container_end_reference(&text, 0),
+                "{:?}",
+                String::from_utf8_lossy(&text)
+            );
+        }
+        let job = JOB.as_bytes();
+        assert_eq!(container_end(job, 0), Some(job.len()));
+    }
+
+    #[test]
+    fn eq_stripped_agrees_with_comparing_stripped_copies() {
+        let paths: [&[&str]; 4] = [
+            &["settings", "max_concurrent_runs"],
+            &["settings", "schedule", "pause_status"],
+            &["settings", "max_concurrent_runs"],
+            &["settings", "schedule"],
+        ];
+        let strip = 0b11;
+        let variants = [
+            JOB.to_owned(),
+            JOB.replace(r#""max_concurrent_runs":1,"#, r#""max_concurrent_runs":0,"#),
+            JOB.replace(r#""max_concurrent_runs":1,"#, ""),
+            JOB.replace(
+                r#""pause_status":"UNPAUSED","#,
+                r#""pause_status":"PAUSED","#,
+            ),
+            JOB.replace(r#""pause_status":"UNPAUSED","#, ""),
+            JOB.replace(
+                r#""pause_status":"UNPAUSED","#,
+                r#""pause_status" : "PAUSED" , "#,
+            ),
+            JOB.replace(r#""etl \"x\"""#, r#""etl""#),
+            JOB.replace(r#""max_concurrent_runs":1"#, r#""max_concurrent_runs":12"#),
+            JOB.replace("a}", "a]"),
+            JOB.replace(r#","tasks""#, r#" , "tasks""#),
+            r#"{"settings":{"schedule":{}}}"#.to_owned(),
+            r#"{"settings":{"schedule":{"pause_status":"PAUSED"}}}"#.to_owned(),
+            r#"{"settings":{"schedule":null}}"#.to_owned(),
+            r#"{"settings":1}"#.to_owned(),
+            r#"{"settings":12}"#.to_owned(),
+            r#"{}"#.to_owned(),
+            r#"[]"#.to_owned(),
+            r#"{"settings":{"#.to_owned(),
+        ];
+        let (mut a, mut b) = (Vec::new(), Vec::new());
+        for p in &variants {
+            for s in &variants {
+                let mut out = [None; 4];
+                let equal = eq_stripped(p.as_bytes(), s.as_bytes(), &paths, strip, &mut out);
+                let expected = strip_into(p.as_bytes(), &paths[..2], &mut a).is_some()
+                    && strip_into(s.as_bytes(), &paths[..2], &mut b).is_some()
+                    && a == b;
+                assert_eq!(equal, expected, "{p} / {s}");
+                if equal {
+                    let mut probed = [None; 4];
+                    find_paths(s.as_bytes(), &paths, &mut probed).unwrap();
+                    assert_eq!(out, probed, "{p} / {s}");
+                }
+            }
+        }
     }
 
     #[test]
