@@ -15,8 +15,7 @@
 //! order, so the report does not depend on how the work was split.
 
 use std::cmp::Ordering;
-use std::collections::{BTreeMap, HashSet};
-use std::hash::{BuildHasherDefault, Hasher};
+use std::collections::BTreeMap;
 use std::sync::OnceLock;
 
 use serde_json::{Value, json};
@@ -340,55 +339,11 @@ struct Shared<'a, R> {
     key_sets: BTreeMap<Kind, OnceLock<KeySet<'a>>>,
 }
 
-/// A set of keys hashed with [`KeyHasher`].
-type KeySet<'a> = HashSet<&'a str, BuildHasherDefault<KeyHasher>>;
-
-/// A hasher for the key sets of references: FxHash's multiply-rotate over
-/// 8 bytes at a time. SipHash, the default, cost ~5% of a large diff; its
-/// protection against chosen collisions matters little for keys read from
-/// the user's own snapshot files, where the worst case is a slower diff.
-#[derive(Default)]
-struct KeyHasher(u64);
-
-impl KeyHasher {
-    const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
-
-    fn add(&mut self, word: u64) {
-        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(Self::SEED);
-    }
-}
-
-impl Hasher for KeyHasher {
-    fn write(&mut self, bytes: &[u8]) {
-        let mut chunks = bytes.chunks_exact(8);
-        for chunk in &mut chunks {
-            let mut word = [0u8; 8];
-            word.copy_from_slice(chunk);
-            self.add(u64::from_le_bytes(word));
-        }
-        let rest = chunks.remainder();
-        if !rest.is_empty() {
-            let mut word = [0u8; 8];
-            word[..rest.len()].copy_from_slice(rest);
-            self.add(u64::from_le_bytes(word));
-        }
-    }
-
-    fn write_u8(&mut self, n: u8) {
-        self.add(u64::from(n));
-    }
-
-    fn write_usize(&mut self, n: usize) {
-        self.add(n as u64);
-    }
-
-    fn finish(&self) -> u64 {
-        // Mix the high bits into the low ones the table indexes by: the
-        // multiplications only carry differences upwards.
-        let h = (self.0 ^ (self.0 >> 33)).wrapping_mul(Self::SEED);
-        h ^ (h >> 33)
-    }
-}
+/// A set of keys hashed with the Fx hash (`rustc-hash`). SipHash, the
+/// default, cost ~5% of a large diff; its protection against chosen
+/// collisions matters little for keys read from the user's own snapshot
+/// files, where the worst case is a slower diff.
+type KeySet<'a> = rustc_hash::FxHashSet<&'a str>;
 
 impl<'a, R: RecordAccess> Shared<'a, R> {
     fn new(
