@@ -33,15 +33,20 @@
 //! unless `--keep` is given. Lines starting with `BENCH|` are the results
 //! `benches/run-all.sh` tabulates.
 
+#[path = "snapshot_io.rs"]
+#[allow(dead_code)] // Only the shared helpers are used here.
+mod snapshot_io;
+
 use std::io::{self, Write};
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use rand::rngs::SmallRng;
 use rand::{Rng, SeedableRng};
+use snapshot_io::{bench_data_dir, machine_busy, result, rss_kb};
 use standby::mock::generate::{GenerateSpec, write_fixture};
 use standby::mock::{MockOptions, MockServer, load_fixture};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -1040,54 +1045,6 @@ fn report(
             None,
         );
     }
-}
-
-/// One result line for `benches/run-all.sh`: `BENCH|bench|metric|value|target|verdict`.
-fn result(bench: &str, metric: &str, value: &str, target: &str, ok: Option<bool>) {
-    let verdict = match ok {
-        Some(true) => "ok",
-        Some(false) => "MISSED",
-        None => "",
-    };
-    println!("BENCH|{bench}|{metric}|{value}|{target}|{verdict}");
-}
-
-/// Where benches put their files: `$BENCH_DATA_DIR`, else `target/bench-data`.
-fn bench_data_dir() -> PathBuf {
-    std::env::var_os("BENCH_DATA_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target/bench-data"))
-}
-
-/// A line of `/proc/self/status` in KiB (0 when unreadable).
-fn rss_kb(field: &str) -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
-                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        })
-        .unwrap_or(0)
-}
-
-/// Busy CPU time of the whole machine (every state but idle and iowait),
-/// from `/proc/stat` (clock ticks of 10 ms): shows when other work shared the cores.
-fn machine_busy() -> Duration {
-    let ticks = std::fs::read_to_string("/proc/stat")
-        .ok()
-        .and_then(|s| {
-            let line = s.lines().next()?.strip_prefix("cpu ")?.to_owned();
-            let f: Vec<u64> = line
-                .split_whitespace()
-                .filter_map(|v| v.parse().ok())
-                .collect();
-            // user nice system idle iowait irq softirq steal (guest is inside user).
-            let busy: u64 = f.iter().take(8).sum::<u64>() - f.get(3)? - f.get(4)?;
-            Some(busy)
-        })
-        .unwrap_or(0);
-    Duration::from_millis(ticks * 10)
 }
 
 /// User + system CPU time of this process, from `/proc/self/stat` (clock ticks of 10 ms).
