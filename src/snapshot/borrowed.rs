@@ -16,6 +16,7 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, SeqAccess, Visitor};
 use serde_json::value::RawValue;
 
+use super::canonical;
 use super::format::{CaptureMetadata, Record, Snapshot, Status};
 use crate::kind::Kind;
 
@@ -65,9 +66,37 @@ pub struct RecordRef<'a> {
     /// and parsed again (without allocating) when the diff reads it: a
     /// parsed copy would cost ~150 bytes a record.
     #[serde(default, borrow, deserialize_with = "checked_refs")]
-    refs: Option<&'a RawValue>,
-    #[serde(borrow)]
-    content: &'a RawValue,
+    refs: Option<&'a str>,
+    /// True when `refs` is in the writer's layout, which
+    /// [`canonical::each_ref`] reads faster than serde_json.
+    #[serde(skip)]
+    pub(super) refs_canonical: bool,
+    /// The content's JSON text, checked to be one valid value.
+    #[serde(borrow, deserialize_with = "raw_text")]
+    content: &'a str,
+}
+
+impl<'a> RecordRef<'a> {
+    /// A record from parts the caller has checked: `refs` a valid list of
+    /// references (see [`check_refs`]; `refs_canonical` when
+    /// [`canonical::each_ref`] reads it), `content` one valid JSON value.
+    pub(super) fn from_checked(
+        key: Cow<'a, str>,
+        duplicate: bool,
+        modified_at: Option<i64>,
+        refs: Option<&'a str>,
+        refs_canonical: bool,
+        content: &'a str,
+    ) -> Self {
+        RecordRef {
+            key,
+            duplicate,
+            modified_at,
+            refs,
+            refs_canonical,
+            content,
+        }
+    }
 }
 
 /// A reference, borrowed; see [`Reference`](super::Reference).
@@ -118,10 +147,20 @@ fn borrowed_opt<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Cow<'de, str>>
 }
 
 /// The raw `refs` array, after checking that it is one.
-fn checked_refs<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de RawValue>, D::Error> {
-    let raw = <&'de RawValue>::deserialize(d)?;
-    each_ref(raw.get(), |_| {}).map_err(de::Error::custom)?;
+fn checked_refs<'de, D: Deserializer<'de>>(d: D) -> Result<Option<&'de str>, D::Error> {
+    let raw = <&'de RawValue>::deserialize(d)?.get();
+    check_refs(raw).map_err(de::Error::custom)?;
     Ok(Some(raw))
+}
+
+/// Checks that `raw` is a valid list of references.
+pub(super) fn check_refs(raw: &str) -> Result<(), serde_json::Error> {
+    each_ref(raw, |_| {})
+}
+
+/// A JSON value's text, borrowed from the input.
+fn raw_text<'de, D: Deserializer<'de>>(d: D) -> Result<&'de str, D::Error> {
+    Ok(<&'de RawValue>::deserialize(d)?.get())
 }
 
 /// Calls `f` with each reference of a raw `refs` array, in order, without
@@ -211,13 +250,17 @@ impl RecordAccess for RecordRef<'_> {
         self.modified_at
     }
     fn content(&self) -> &str {
-        self.content.get()
+        self.content
     }
     fn for_each_ref<'s>(&'s self, f: &mut dyn FnMut(ReferenceRef<'s>)) {
         if let Some(raw) = self.refs {
-            let text: &'s str = raw.get();
-            // Checked when the record was parsed: this cannot fail.
-            let _ = each_ref(text, f);
+            let text: &'s str = raw;
+            // Checked when the record was parsed: neither can fail.
+            if self.refs_canonical {
+                let _ = canonical::each_ref(text, f);
+            } else {
+                let _ = each_ref(text, f);
+            }
         }
     }
 }

@@ -131,15 +131,10 @@ pub fn read_snapshot_bytes(path: &Path, bytes: &[u8]) -> Result<Snapshot, ReadEr
 /// records (see [`SnapshotRef`]). `path` is only used in error messages.
 pub fn parse_snapshot<'a>(path: &Path, bytes: &'a [u8]) -> Result<SnapshotRef<'a>, ReadError> {
     check_version(path, bytes)?;
-    let snapshot: SnapshotRef<'a> = serde_json::from_slice(bytes).map_err(|e| {
-        // The owned parse states the error the way it always has (a bad
-        // reference, say, at its own line and column); bad files are rare
-        // enough to parse twice.
-        match serde_json::from_slice::<Snapshot>(bytes) {
-            Err(owned) => syntax_error(path, &owned),
-            Ok(_) => syntax_error(path, &e),
-        }
-    })?;
+    let snapshot = match super::canonical::parse(bytes) {
+        Some(snapshot) => snapshot,
+        None => parse_any_layout(path, bytes)?,
+    };
     check(
         path,
         snapshot.format_version,
@@ -149,6 +144,20 @@ pub fn parse_snapshot<'a>(path: &Path, bytes: &'a [u8]) -> Result<SnapshotRef<'a
             .map(|(k, s)| (*k, s.count, s.records.len())),
     )?;
     Ok(snapshot)
+}
+
+/// The borrowed parse of any valid layout (and the one that names errors),
+/// for files the canonical fast path does not take.
+fn parse_any_layout<'a>(path: &Path, bytes: &'a [u8]) -> Result<SnapshotRef<'a>, ReadError> {
+    serde_json::from_slice(bytes).map_err(|e| {
+        // The owned parse states the error the way it always has (a bad
+        // reference, say, at its own line and column); bad files are rare
+        // enough to parse twice.
+        match serde_json::from_slice::<Snapshot>(bytes) {
+            Err(owned) => syntax_error(path, &owned),
+            Ok(_) => syntax_error(path, &e),
+        }
+    })
 }
 
 /// A snapshot file's bytes, kept for the [`SnapshotRef`] that borrows them.

@@ -2,8 +2,10 @@
 //! capture metadata. Same workspace state, same bytes (metadata times aside).
 
 mod borrowed;
+mod canonical;
 mod format;
 mod io;
+mod json_check;
 
 pub use borrowed::{KindRef, RecordAccess, RecordRef, ReferenceRef, SnapshotAccess, SnapshotRef};
 pub use format::{
