@@ -26,8 +26,8 @@ use crate::snapshot::{CaptureMetadata, RecordAccess, ReferenceRef, SnapshotAcces
 use super::glob::glob_match;
 use super::ignore;
 use super::model::{
-    DriftReport, FieldDiff, Finding, FindingClass, KindStatus, KindSummary, Lag, PairFacts, Role,
-    SCHEMA_VERSION, Severity, SideFacts,
+    DriftReport, FieldDiff, Finding, FindingClass, KeyList, KindStatus, KindSummary, Lag,
+    PairFacts, Role, SCHEMA_VERSION, Severity, SideFacts,
 };
 use super::passive::{self, KindRules};
 use super::rewrite::Rewriter;
@@ -613,7 +613,7 @@ impl<'a, R: RecordAccess> Engine<'_, 'a, R> {
     }
 
     /// Compares one kind; returns its status and compared keys.
-    fn kind(&mut self, kind: Kind) -> (KindStatus, Vec<String>) {
+    fn kind(&mut self, kind: Kind) -> (KindStatus, KeyList) {
         let shared = self.shared;
         let (p, s) = (shared.primary.status(kind), shared.secondary.status(kind));
         let mut problems = Vec::new();
@@ -650,13 +650,13 @@ impl<'a, R: RecordAccess> Engine<'_, 'a, R> {
                         .into(),
                 );
                 self.push(f);
-                (KindStatus::Unknown, Vec::new())
+                (KindStatus::Unknown, KeyList::default())
             }
         }
     }
 
     /// The merge join of one kind whose capture is complete on both sides.
-    fn compare(&mut self, kind: Kind, pv: &[Entry<'a, R>], sv: &[Entry<'a, R>]) -> Vec<String> {
+    fn compare(&mut self, kind: Kind, pv: &[Entry<'a, R>], sv: &[Entry<'a, R>]) -> KeyList {
         let shared = self.shared;
         let plan = KindPlan {
             kind,
@@ -668,7 +668,8 @@ impl<'a, R: RecordAccess> Engine<'_, 'a, R> {
             hold_job_acls: shared.passive && shared.rules.passive.hold_job_acls,
         };
         // 1. Group both sides by key (keys only).
-        let mut keys = Vec::with_capacity(pv.len().max(sv.len()));
+        let bytes: usize = pv.iter().map(|e| e.key.len()).sum();
+        let mut keys = KeyList::with_capacity(pv.len().max(sv.len()), bytes + bytes / 16);
         let mut groups = Vec::with_capacity(pv.len().max(sv.len()));
         let (mut i, mut j) = (0, 0);
         loop {
@@ -695,7 +696,7 @@ impl<'a, R: RecordAccess> Engine<'_, 'a, R> {
                 s,
                 sn: j - s,
             });
-            keys.push(key.to_owned());
+            keys.push(key);
         }
         // 2. The cheap, byte-level pass over every group, on two threads
         //    when large.

@@ -21,7 +21,7 @@ pub use baseline::{BASELINE_VERSION, Baseline, BaselineError, fingerprint};
 pub use engine::diff;
 pub use ignore::unmatched_ignores;
 pub use model::{
-    DriftReport, FieldDiff, Finding, FindingClass, KindStatus, KindSummary, Lag, PairFacts, Role,
-    SCHEMA_VERSION, Severity, SideFacts,
+    DriftReport, FieldDiff, Finding, FindingClass, KeyList, KindStatus, KindSummary, Lag,
+    PairFacts, Role, SCHEMA_VERSION, Severity, SideFacts,
 };
 pub use rules::{Ignore, PassiveRules, Rewrite, Rules, Side, SingleRegionPrincipal};

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use crate::diff::{
-    DriftReport, FieldDiff, Finding, FindingClass, KindStatus, KindSummary, Lag, PairFacts, Role,
-    SCHEMA_VERSION, Severity, SideFacts,
+    DriftReport, FieldDiff, Finding, FindingClass, KeyList, KindStatus, KindSummary, Lag,
+    PairFacts, Role, SCHEMA_VERSION, Severity, SideFacts,
 };
 use crate::kind::Kind;
 
@@ -230,7 +230,7 @@ pub(crate) fn drifted() -> DriftReport {
             .then_with(|| a.id.cmp(&b.id))
     });
 
-    let compared: BTreeMap<Kind, Vec<String>> = [
+    let compared: BTreeMap<Kind, KeyList> = [
         (
             Kind::Users,
             vec![
@@ -265,7 +265,7 @@ pub(crate) fn drifted() -> DriftReport {
         ),
     ]
     .into_iter()
-    .map(|(kind, keys)| (kind, keys.into_iter().map(String::from).collect()))
+    .map(|(kind, keys)| (kind, keys.into_iter().collect()))
     .collect();
 
     let mut summary: BTreeMap<Kind, KindSummary> = compared
@@ -500,7 +500,7 @@ pub(crate) mod arb {
                                     .count(),
                             },
                         );
-                        compared.insert(kind, keys);
+                        compared.insert(kind, keys.into_iter().collect::<KeyList>());
                     }
                     DriftReport {
                         schema_version: SCHEMA_VERSION,

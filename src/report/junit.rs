@@ -115,14 +115,7 @@ fn suites<'a>(report: &'a DriftReport, failures_only: bool) -> Vec<Suite<'a>> {
             // objects with findings the diff did not list, sorted together.
             let mut keys: Vec<&str> = Vec::new();
             if !k.unknown {
-                keys.extend(
-                    report
-                        .compared
-                        .get(&kind)
-                        .into_iter()
-                        .flatten()
-                        .map(String::as_str),
-                );
+                keys.extend(report.compared.get(&kind).into_iter().flatten());
             }
             let listed: BTreeSet<&str> = keys.iter().copied().collect();
             keys.extend(by_key.keys().filter(|key| !listed.contains(*key)));
@@ -679,8 +672,8 @@ mod tests {
         report.compared.insert(
             Kind::Jobs,
             ["a", "a", "a (2)", "x\u{1}", "x\\u0001"]
-                .map(String::from)
-                .to_vec(),
+                .into_iter()
+                .collect(),
         );
         let mut f = fixture::finding(
             FindingClass::DuplicateKey,
