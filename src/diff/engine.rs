@@ -100,8 +100,10 @@ fn human_ms(ms: i64) -> String {
 /// Pure and deterministic: the same inputs give the same report, whatever
 /// the order of records in the snapshots.
 pub fn diff<S: SnapshotAccess>(primary: &S, secondary: &S, rules: &Rules) -> DriftReport {
+    let started = std::time::Instant::now();
     let (primary, secondary) = (Input::new(primary), Input::new(secondary));
     let (p_views, s_views) = both_views(&primary, &secondary);
+    tracing::debug!(elapsed = ?started.elapsed(), "diff: records in key order");
     let shared = Shared::new(&primary, &secondary, rules, &s_views);
     let mut engine = Engine {
         shared: &shared,
@@ -110,7 +112,9 @@ pub fn diff<S: SnapshotAccess>(primary: &S, secondary: &S, rules: &Rules) -> Dri
         lag: LagTracker::default(),
         bufs: Buffers::default(),
     };
-    engine.run()
+    let report = engine.run();
+    tracing::debug!(elapsed = ?started.elapsed(), "diff: done");
+    report
 }
 
 /// Below this many records in total, work stays on one thread.
@@ -667,6 +671,7 @@ impl<'a, R: RecordAccess> Engine<'_, 'a, R> {
             },
             hold_job_acls: shared.passive && shared.rules.passive.hold_job_acls,
         };
+        let started = std::time::Instant::now();
         // 1. Group both sides by key (keys only).
         let bytes: usize = pv.iter().map(|e| e.key.len()).sum();
         let mut keys = KeyList::with_capacity(pv.len().max(sv.len()), bytes + bytes / 16);
@@ -698,6 +703,7 @@ impl<'a, R: RecordAccess> Engine<'_, 'a, R> {
             });
             keys.push(key);
         }
+        let grouped = started.elapsed();
         // 2. The cheap, byte-level pass over every group, on two threads
         //    when large.
         let half = groups.len() / 2;
@@ -709,12 +715,23 @@ impl<'a, R: RecordAccess> Engine<'_, 'a, R> {
         flagged.extend(tail);
         self.lag.merge(lag);
         self.lag.merge(tail_lag);
+        let prefiltered = started.elapsed();
+        let flagged_count = flagged.len();
         // 3. The few flagged groups, in key order, with findings.
         for n in flagged {
             if let Some(&g) = groups.get(n) {
                 self.group(&plan, pv, sv, g);
             }
         }
+        tracing::debug!(
+            %kind,
+            groups = groups.len(),
+            flagged = flagged_count,
+            ?grouped,
+            ?prefiltered,
+            elapsed = ?started.elapsed(),
+            "diff: kind compared"
+        );
         keys
     }
 
