@@ -179,9 +179,12 @@ struct Entry<'a, R> {
 
 /// The first 8 bytes of a key, big-endian and zero-padded, so comparing
 /// prefixes orders keys as comparing the keys does whenever they differ.
-fn key_prefix(key: &str) -> u64 {
+fn key_prefix(key: &str, skip: usize) -> u64 {
     let mut bytes = [0u8; 8];
-    for (b, k) in bytes.iter_mut().zip(key.as_bytes()) {
+    for (b, k) in bytes
+        .iter_mut()
+        .zip(key.as_bytes().get(skip..).unwrap_or_default())
+    {
         *b = *k;
     }
     u64::from_be_bytes(bytes)
@@ -210,14 +213,15 @@ fn entry_order<R: RecordAccess>(a: &Entry<'_, R>, b: &Entry<'_, R>) -> Ordering 
 
 /// A snapshot's views. Sorting records already in order is one linear pass,
 /// so files in canonical order pay next to nothing.
-fn views<'a, R: RecordAccess>(side: &Input<'a, R>) -> Views<'a, R> {
+fn views<'a, R: RecordAccess>(side: &Input<'a, R>, skips: &BTreeMap<Kind, usize>) -> Views<'a, R> {
     side.kinds
         .iter()
         .map(|(kind, (_, records))| {
+            let skip = skips.get(kind).copied().unwrap_or(0);
             let mut view: Vec<Entry<'a, R>> = records
                 .iter()
                 .map(|rec| Entry {
-                    prefix: key_prefix(rec.key()),
+                    prefix: key_prefix(rec.key(), skip),
                     key: rec.key(),
                     rec,
                 })
@@ -226,6 +230,44 @@ fn views<'a, R: RecordAccess>(side: &Input<'a, R>) -> Views<'a, R> {
             (*kind, view)
         })
         .collect()
+}
+
+/// How many leading bytes every key of a kind shares on both sides. Those
+/// bytes order nothing, so entry prefixes start after them: paths such as
+/// `/Production/team-0042/...` otherwise share their whole 8-byte prefix,
+/// and sorting a shuffled file reads a key from the file for nearly every
+/// comparison.
+fn shared_key_bytes<R: RecordAccess>(
+    primary: &Input<'_, R>,
+    secondary: &Input<'_, R>,
+) -> BTreeMap<Kind, usize> {
+    let mut skips = BTreeMap::new();
+    for kind in primary.kinds.keys().chain(secondary.kinds.keys()) {
+        if skips.contains_key(kind) {
+            continue;
+        }
+        let p: &[R] = primary.kinds.get(kind).map_or(&[], |(_, r)| r);
+        let s: &[R] = secondary.kinds.get(kind).map_or(&[], |(_, r)| r);
+        let Some(first) = p.first().or_else(|| s.first()) else {
+            continue;
+        };
+        let first = first.key().as_bytes();
+        let mut common = first.len();
+        for rec in p.iter().chain(s) {
+            if common == 0 {
+                break;
+            }
+            let key = rec.key().as_bytes();
+            common = first
+                .iter()
+                .zip(key)
+                .take(common)
+                .take_while(|(a, b)| a == b)
+                .count();
+        }
+        skips.insert(*kind, common);
+    }
+    skips
 }
 
 /// Both snapshots' views, sorted side by side on two threads when large.
@@ -238,10 +280,11 @@ fn both_views<'a, R: RecordAccess>(
         .flat_map(|s| s.kinds.values())
         .map(|(_, records)| records.len())
         .sum();
+    let skips = shared_key_bytes(primary, secondary);
     join(
         total >= PARALLEL_MIN,
-        || views(primary),
-        || views(secondary),
+        || views(primary, &skips),
+        || views(secondary, &skips),
     )
 }
 
@@ -520,6 +563,66 @@ struct KindPlan {
     hold_job_acls: bool,
 }
 
+/// Where to cut a kind's two views into halves that share no key: at the
+/// primary's middle key (or the secondary's, when the primary is empty).
+fn split_point<R: RecordAccess>(pv: &[Entry<'_, R>], sv: &[Entry<'_, R>]) -> (usize, usize) {
+    let Some(mid) = pv.get(pv.len() / 2).or_else(|| sv.get(sv.len() / 2)) else {
+        return (pv.len(), sv.len());
+    };
+    let at = (mid.prefix, mid.key);
+    let before = |e: &Entry<'_, R>| (e.prefix, e.key) < at;
+    (pv.partition_point(before), sv.partition_point(before))
+}
+
+/// The merge of `pv[p]` and `sv[s]` into groups of one key each, with the
+/// keys in order.
+fn group_keys<'a, R: RecordAccess>(
+    pv: &[Entry<'a, R>],
+    sv: &[Entry<'a, R>],
+    p: std::ops::Range<usize>,
+    s: std::ops::Range<usize>,
+) -> (Vec<Group>, KeyList) {
+    let (p_end, s_end) = (p.end.min(pv.len()), s.end.min(sv.len()));
+    let (mut i, mut j) = (p.start, s.start);
+    let n = (p_end - i).max(s_end - j);
+    let bytes: usize = pv
+        .get(i..p_end)
+        .unwrap_or_default()
+        .iter()
+        .map(|e| e.key.len())
+        .sum();
+    let mut keys = KeyList::with_capacity(n, bytes + bytes / 16);
+    let mut groups = Vec::with_capacity(n);
+    let (pv, sv) = (&pv[..p_end], &sv[..s_end]);
+    loop {
+        // Prefixes first: keys are read from the file, a cache miss
+        // each when it was not in key order.
+        let (prefix, key): (u64, &'a str) = match (pv.get(i), sv.get(j)) {
+            (None, None) => break,
+            (Some(a), None) => (a.prefix, a.key),
+            (None, Some(b)) => (b.prefix, b.key),
+            (Some(a), Some(b)) => (a.prefix, a.key).min((b.prefix, b.key)),
+        };
+        let same =
+            |e: &Entry<'a, R>| e.prefix == prefix && (std::ptr::eq(e.key, key) || e.key == key);
+        let (p, s) = (i, j);
+        while pv.get(i).is_some_and(same) {
+            i += 1;
+        }
+        while sv.get(j).is_some_and(same) {
+            j += 1;
+        }
+        groups.push(Group {
+            p,
+            pn: i - p,
+            s,
+            sn: j - s,
+        });
+        keys.push(key);
+    }
+    (groups, keys)
+}
+
 /// The prefilter over a slice of groups: measures lag, and returns the
 /// groups that need a closer look (anything but two single, equal records
 /// whose secondary is fine). Read-only, so it runs on several threads.
@@ -672,47 +775,30 @@ impl<'a, R: RecordAccess> Engine<'_, 'a, R> {
             hold_job_acls: shared.passive && shared.rules.passive.hold_job_acls,
         };
         let started = std::time::Instant::now();
-        // 1. Group both sides by key (keys only).
-        let bytes: usize = pv.iter().map(|e| e.key.len()).sum();
-        let mut keys = KeyList::with_capacity(pv.len().max(sv.len()), bytes + bytes / 16);
-        let mut groups = Vec::with_capacity(pv.len().max(sv.len()));
-        let (mut i, mut j) = (0, 0);
-        loop {
-            // Prefixes first: keys are read from the file, a cache miss
-            // each when it was not in key order.
-            let (prefix, key): (u64, &'a str) = match (pv.get(i), sv.get(j)) {
-                (None, None) => break,
-                (Some(a), None) => (a.prefix, a.key),
-                (None, Some(b)) => (b.prefix, b.key),
-                (Some(a), Some(b)) => (a.prefix, a.key).min((b.prefix, b.key)),
-            };
-            let same =
-                |e: &Entry<'a, R>| e.prefix == prefix && (std::ptr::eq(e.key, key) || e.key == key);
-            let (p, s) = (i, j);
-            while pv.get(i).is_some_and(same) {
-                i += 1;
-            }
-            while sv.get(j).is_some_and(same) {
-                j += 1;
-            }
-            groups.push(Group {
-                p,
-                pn: i - p,
-                s,
-                sn: j - s,
-            });
-            keys.push(key);
-        }
-        let grouped = started.elapsed();
-        // 2. The cheap, byte-level pass over every group, on two threads
-        //    when large.
-        let half = groups.len() / 2;
-        let ((mut flagged, lag), (tail, tail_lag)) = join(
-            pv.len() + sv.len() >= PARALLEL_MIN,
-            || prefilter(shared, &plan, pv, sv, &groups[..half], 0),
-            || prefilter(shared, &plan, pv, sv, &groups[half..], half),
-        );
-        flagged.extend(tail);
+        // 1 and 2. Group both sides by key, and take the cheap, byte-level
+        // pass over every group; on two threads when large, each with its
+        // own range of keys (split where no key straddles the cut).
+        let parallel = pv.len() + sv.len() >= PARALLEL_MIN;
+        let (p_cut, s_cut) = if parallel {
+            split_point(pv, sv)
+        } else {
+            (pv.len(), sv.len())
+        };
+        let part = |p: std::ops::Range<usize>, s: std::ops::Range<usize>| {
+            let (groups, keys) = group_keys(pv, sv, p, s);
+            let (flagged, lag) = prefilter(shared, &plan, pv, sv, &groups, 0);
+            (groups, keys, flagged, lag)
+        };
+        let ((mut groups, mut keys, mut flagged, lag), (tail, tail_keys, tail_flagged, tail_lag)) =
+            join(
+                parallel,
+                || part(0..p_cut, 0..s_cut),
+                || part(p_cut..pv.len(), s_cut..sv.len()),
+            );
+        let offset = groups.len();
+        flagged.extend(tail_flagged.into_iter().map(|n| n + offset));
+        groups.extend(tail);
+        keys.append(&tail_keys);
         self.lag.merge(lag);
         self.lag.merge(tail_lag);
         let prefiltered = started.elapsed();
@@ -727,7 +813,6 @@ impl<'a, R: RecordAccess> Engine<'_, 'a, R> {
             %kind,
             groups = groups.len(),
             flagged = flagged_count,
-            ?grouped,
             ?prefiltered,
             elapsed = ?started.elapsed(),
             "diff: kind compared"

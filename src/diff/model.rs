@@ -62,6 +62,13 @@ impl KeyList {
         self.ends.push(self.text.len());
     }
 
+    /// Appends every key of `other`, in order.
+    pub fn append(&mut self, other: &KeyList) {
+        let offset = self.text.len();
+        self.text.push_str(&other.text);
+        self.ends.extend(other.ends.iter().map(|end| end + offset));
+    }
+
     /// Number of keys.
     pub fn len(&self) -> usize {
         self.ends.len()
