@@ -56,11 +56,60 @@ pub enum FixtureError {
 /// Reads and validates a fixture file.
 pub fn load_fixture(path: impl AsRef<Path>) -> Result<Fixture, FixtureError> {
     let path = path.as_ref();
-    let text = std::fs::read_to_string(path).map_err(|source| FixtureError::Read {
+    let read_error = |source| FixtureError::Read {
         path: path.display().to_string(),
         source,
+    };
+    let bytes = FileBytes::read(path).map_err(read_error)?;
+    // The message `fs::read_to_string` gives, as before large files were mapped.
+    let text = std::str::from_utf8(bytes.as_slice()).map_err(|_| {
+        read_error(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        ))
     })?;
-    Fixture::parse(&text, &path.display().to_string())
+    Fixture::parse(text, &path.display().to_string())
+}
+
+/// A fixture file's bytes: a large regular file is mapped, anything else read.
+enum FileBytes {
+    Read(Vec<u8>),
+    Mapped(memmap2::Mmap),
+}
+
+impl FileBytes {
+    /// Files from this size on are mapped: reading copies every byte out
+    /// of the page cache into fresh pages, which costs a large fixture a
+    /// good part of its start-up.
+    const MAP_FROM: u64 = 16 << 20;
+
+    fn read(path: &Path) -> std::io::Result<FileBytes> {
+        let mut file = std::fs::File::open(path)?;
+        let meta = file.metadata()?;
+        if !meta.is_file() || meta.len() < Self::MAP_FROM {
+            let mut bytes = Vec::new();
+            std::io::Read::read_to_end(&mut file, &mut bytes)?;
+            return Ok(FileBytes::Read(bytes));
+        }
+        // SAFETY: the mapping is read-only and private, and lives only
+        // while the fixture loads (every object is copied out of it). It is
+        // undefined behaviour only if another process truncates or rewrites
+        // the file in place during those seconds: the mock never writes
+        // fixtures, and standby's own writers (`mock generate`, dumps)
+        // write a new file and rename it over the old one, which leaves a
+        // mapping of the old one intact. Small files, the usual hand-written
+        // ones, are read instead. `populate` maps every page up
+        // front, so parsing does not fault page by page.
+        let map = unsafe { memmap2::MmapOptions::new().populate().map(&file)? };
+        Ok(FileBytes::Mapped(map))
+    }
+
+    fn as_slice(&self) -> &[u8] {
+        match self {
+            FileBytes::Read(bytes) => bytes,
+            FileBytes::Mapped(map) => map,
+        }
+    }
 }
 
 /// Why one item of a collection is invalid, from a kind's loader.
@@ -241,8 +290,7 @@ impl Fixture {
                 super::workspace::load,
             ),
             ("repos", &raw.repos, super::repos::load),
-            // Loaded by the second thread below; kept here for the order of errors.
-            ("jobs", &[], super::jobs::load),
+            ("jobs", &raw.jobs, super::jobs::load),
             ("runs", &raw.runs, super::runs::load),
             ("secret_scopes", &raw.secret_scopes, super::secrets::load),
             (
@@ -278,13 +326,16 @@ impl Fixture {
             };
             invalid(line, column, format!("`{section}` item {index}: {message}"))
         };
-        // Jobs depend on no other kind (and no other kind's loader reads
-        // jobs), and an ACL's text on nothing: a second thread loads the jobs
-        // into a scratch store while this one loads every other kind, then
-        // both parse ACLs, a chunk at a time, so neither waits long for the
-        // other. The parsed ACLs are checked against the objects in order
-        // after the join, so errors are still reported for the first bad
-        // item in section order.
+        // Workspace objects depend on no other kind, and no other kind's
+        // loader reads them or moves their id counter (only repos raise it,
+        // after them, and the larger counter is kept): a second thread loads
+        // them into a scratch store while this one loads every other kind,
+        // then both parse ACLs (whose text depends on nothing), a chunk at a
+        // time, so neither waits long for the other. Each thread stops at its
+        // first bad item, and the parsed ACLs are checked against the objects
+        // in order after the join, so errors are still reported for the
+        // first bad item in section order.
+        let on_side = |section: &str| section == "workspace_objects";
         let scratch_id = ws.workspace_id.clone();
         const ACL_CHUNK: usize = 4096;
         let next_chunk = std::sync::atomic::AtomicUsize::new(0);
@@ -304,52 +355,65 @@ impl Fixture {
                 done.push((chunk, parsed));
             }
         };
+        // Loads the sections one thread owns, in order, up to the first bad item.
+        let load = |ws: &mut Workspace, side: bool| {
+            sections
+                .iter()
+                .filter(|(section, _, _)| on_side(section) == side)
+                .try_for_each(|(section, items, loader)| {
+                    ws.reserve(section, items.len());
+                    items.iter().enumerate().try_for_each(|(index, item)| {
+                        loader(ws, item.get()).map_err(|e| (*section, index, *item, e))
+                    })
+                })
+        };
         let (side, main, mine) = std::thread::scope(|scope| {
             let side = scope.spawn(|| {
                 let mut scratch =
                     Workspace::new(String::new(), scratch_id, start_ms, Durations::default());
                 scratch.begin_load();
-                let jobs = raw.jobs.iter().enumerate().try_for_each(|(i, item)| {
-                    super::jobs::load(&mut scratch, item.get()).map_err(|e| (i, e))
-                });
+                let loaded = load(&mut scratch, true);
+                // Which folder each object joins: the longest step of
+                // finishing the objects, done while the other kinds load.
+                let plan = scratch.objects.plan_links();
                 let acls = parse_acls();
-                (scratch, jobs, acls)
+                (scratch, loaded, acls, plan)
             });
-            let main = sections.iter().try_for_each(|(section, items, loader)| {
-                items.iter().enumerate().try_for_each(|(index, item)| {
-                    loader(&mut ws, item.get()).map_err(|e| (*section, index, *item, e))
-                })
-            });
+            let main = load(&mut ws, false);
             let mine = parse_acls();
             (side.join(), main, mine)
         });
-        let (mut scratch, jobs, theirs) = side.map_err(|_| {
+        let (mut scratch, loaded, theirs, plan) = side.map_err(|_| {
             invalid(
                 1,
                 1,
-                "the thread loading jobs and permissions failed".to_owned(),
+                "the thread loading workspace objects and permissions failed".to_owned(),
             )
         })?;
         let order = |section: &str| sections.iter().position(|(name, _, _)| *name == section);
-        if let Err((section, index, item, e)) = main {
-            // An error before `jobs` comes first; one after it only if the jobs loaded.
-            if order(section) < order("jobs") || jobs.is_ok() {
-                return Err(report(section, index, item, e));
-            }
+        let first = match (main, loaded) {
+            (Err(a), Err(b)) => Some(if (order(a.0), a.1) <= (order(b.0), b.1) {
+                a
+            } else {
+                b
+            }),
+            (Err(e), Ok(())) | (Ok(()), Err(e)) => Some(e),
+            (Ok(()), Ok(())) => None,
+        };
+        if let Some((section, index, item, e)) = first {
+            return Err(report(section, index, item, e));
         }
-        if let Err((index, e)) = jobs {
-            return Err(report("jobs", index, raw.jobs[index], e));
-        }
-        ws.jobs = std::mem::take(&mut scratch.jobs);
-        ws.ids.job = ws.ids.job.max(scratch.ids.job);
+        ws.objects = std::mem::take(&mut scratch.objects);
+        ws.ids.object = ws.ids.object.max(scratch.ids.object);
         for (index, item) in raw.grants.iter().enumerate() {
             super::catalog::load_grants(&mut ws, item.get())
                 .map_err(|e| report("grants", index, item, e))?;
         }
         let mut chunks: Vec<_> = mine.into_iter().chain(theirs).collect();
         chunks.sort_unstable_by_key(|(chunk, _)| *chunk);
-        let acls = chunks.into_iter().flat_map(|(_, parsed)| parsed);
-        for (index, acl) in acls.enumerate() {
+        let acls: Vec<_> = chunks.into_iter().flat_map(|(_, parsed)| parsed).collect();
+        super::permissions::reserve(&mut ws, &acls);
+        for (index, acl) in acls.into_iter().enumerate() {
             acl.and_then(|acl| super::permissions::insert(&mut ws, acl))
                 .map_err(|e| report("permissions", index, raw.permissions[index], e))?;
         }
@@ -357,7 +421,7 @@ impl Fixture {
             super::workspace_conf::load(&mut ws, conf)
                 .map_err(|m| invalid(1, 1, format!("`workspace_conf`: {m}")))?;
         }
-        ws.finish_load();
+        ws.finish_load(Some(plan));
         Ok(Fixture { ws })
     }
 
@@ -375,7 +439,7 @@ impl Fixture {
                 DEFAULT_START_MS,
                 Durations::default(),
             );
-            ws.finish_load();
+            ws.finish_load(None);
             Fixture { ws }
         })
     }
@@ -414,11 +478,24 @@ fn position(text: &str, offset: usize) -> (usize, usize) {
 }
 
 impl Workspace {
+    /// Makes room for `n` items of a section up front: growing a map of a
+    /// million entries step by step rehashes it again and again.
+    fn reserve(&mut self, section: &str, n: usize) {
+        match section {
+            "users" => self.users.reserve(n),
+            "groups" => self.groups.reserve(n),
+            "jobs" => self.jobs.items.reserve(n),
+            "workspace_objects" => self.objects.reserve(n),
+            _ => {}
+        }
+    }
+
     /// Cross-kind work after every item is in: implied folders, derived
-    /// state, schedules, counters above every id the fixture used.
-    fn finish_load(&mut self) {
+    /// state, schedules, counters above every id the fixture used (`links`:
+    /// the objects' links, when worked out ahead).
+    fn finish_load(&mut self, links: Option<super::workspace::LinkPlan>) {
         self.end_load();
-        self.finish_objects();
+        self.finish_objects(links);
         self.finish_jobs();
         self.finish_compute();
         // The replies a capture reads most are rendered when the state is

@@ -247,6 +247,11 @@ impl Out {
         Out { buf, first: true }
     }
 
+    /// Makes room for `n` more bytes (a large page is then copied once).
+    pub(crate) fn reserve(&mut self, n: usize) {
+        self.buf.reserve(n);
+    }
+
     fn key(&mut self, key: &str) {
         if !self.first {
             self.buf.push(',');
@@ -286,6 +291,30 @@ impl Out {
         if docs.peek().is_some() {
             self.array(key, docs);
         }
+        self
+    }
+
+    /// Adds `"key": [docs...]`, each doc in two pieces, only when there is
+    /// at least one doc (the API omits empty arrays).
+    pub(crate) fn array_pieces<'a>(
+        &mut self,
+        key: &str,
+        docs: impl IntoIterator<Item = (&'a str, &'a str)>,
+    ) -> &mut Self {
+        let mut docs = docs.into_iter().peekable();
+        if docs.peek().is_none() {
+            return self;
+        }
+        self.key(key);
+        self.buf.push('[');
+        for (i, (head, rest)) in docs.enumerate() {
+            if i > 0 {
+                self.buf.push(',');
+            }
+            self.buf.push_str(head);
+            self.buf.push_str(rest);
+        }
+        self.buf.push(']');
         self
     }
 

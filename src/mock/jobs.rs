@@ -16,9 +16,10 @@ use axum::routing::{get, post};
 use bytes::Bytes;
 use serde_json::{Map, Value, json};
 
+use super::canon::{Member, canonical_object, join_members};
 use super::error::{ApiError, StoreError};
 use super::fixture::LoadError;
-use super::http::{Out, Query, Reply, body_object, empty, json, json_value};
+use super::http::{Out, Query, Reply, body_object, empty, json_bytes, json_value};
 use super::permissions::ObjType;
 use super::schedule::Timing;
 use super::state::MockState;
@@ -32,13 +33,21 @@ const ARRAY_PAGE: usize = 100;
 
 /// One job.
 #[derive(Debug)]
+#[cfg_attr(test, derive(PartialEq))]
 pub(crate) struct Job {
-    /// The list item with every array whole, without `run_as_user_name`.
-    base: Doc,
+    /// The `get` reply with every array whole: the list item with
+    /// `run_as_user_name` spliced in first, as shared bytes, so a `get`
+    /// copies nothing.
+    full: Bytes,
+    /// Where the list item's members start in `full` (after its `{` and
+    /// the spliced `run_as_user_name`): the list item is `{` and the rest.
+    members: usize,
     /// `run_as_user_name` as JSON text.
     run_as: Option<Box<str>>,
     /// The list item without tasks and job clusters.
-    summary: Doc,
+    /// The list item without tasks and job clusters, rendered when first
+    /// listed (loading a large fixture does not spend its time on it).
+    summary: std::sync::OnceLock<Doc>,
     /// The list item with arrays cut to 100 and `has_more`, when any is longer.
     truncated: Option<Doc>,
     pub(crate) name: Box<str>,
@@ -108,10 +117,13 @@ impl Job {
                 s.insert(f.into(), v);
             }
         }
+        let base = serde_json::to_string(&map).unwrap_or_else(|_| "{}".to_owned());
+        let (full, members) = splice_run_as(base, run_as.as_deref());
         Job {
-            base: Doc::from_map(map),
+            full,
+            members,
             run_as,
-            summary,
+            summary: summary.into(),
             truncated,
             name,
             max_concurrent_runs,
@@ -121,15 +133,123 @@ impl Job {
         }
     }
 
+    /// Renders a job from its `get` shape as canonical text (see
+    /// [`super::canon`]), without building a `Value`: the same job
+    /// [`Job::build`] makes of the parsed text. `None` when the text is not
+    /// canonical, has no integer `job_id`, settings that are not an object,
+    /// or an array long enough to be paged: the general path handles those
+    /// (and reports what is wrong).
+    fn from_canonical(raw: &str) -> Option<(i64, Job)> {
+        let (top, settings) = canonical_object(raw, "settings")?;
+        let member = |key: &str| top.iter().find(|m| m.key == key);
+        let setting = |key: &str| settings.iter().find(|m| m.key == key);
+        let id: i64 = member("job_id")?.value.parse().ok()?;
+        if member("settings").is_some_and(|m| !m.value.starts_with('{')) {
+            return None;
+        }
+        let long = settings
+            .iter()
+            .any(|m| PAGED.contains(&m.key) && m.value.starts_with('[') && m.items > ARRAY_PAGE);
+        if long {
+            return None;
+        }
+        // `Value::as_i64` and friends, on the members' text.
+        let int = |m: Option<&Member<'_>>| m.and_then(|m| m.value.parse::<i64>().ok());
+        let created = int(member("created_time")).unwrap_or(0);
+        let name = match setting("name") {
+            Some(m) if m.value.starts_with('"') => serde_json::from_str::<String>(m.value).ok()?,
+            _ => "Untitled".to_owned(),
+        };
+        let max_concurrent_runs = int(setting("max_concurrent_runs")).unwrap_or(1);
+        let small = |key: &str| -> Option<Option<Value>> {
+            setting(key)
+                .map(|m| serde_json::from_str::<Value>(m.value).ok())
+                .map_or(Some(None), |v| v.map(Some))
+        };
+        let queue = small("queue")?
+            .and_then(|q| q.get("enabled").and_then(Value::as_bool))
+            .unwrap_or(false);
+        // A schedule reads only these two settings.
+        let mut timed = Map::new();
+        for key in ["schedule", "trigger"] {
+            if let Some(v) = small(key)? {
+                timed.insert(key.to_owned(), v);
+            }
+        }
+        let timing = Timing::of_settings(&Value::Object(timed), created);
+        let dropped =
+            |m: &Member<'_>| matches!(m.key, "run_as_user_name" | "has_more" | "next_page_token");
+        let mut base = String::with_capacity(raw.len());
+        join_members(&mut base, &top, |m| (!dropped(m)).then(|| m.value.into()));
+        let run_as: Option<Box<str>> = member("run_as_user_name").map(|m| m.value.into());
+        let (full, members) = splice_run_as(base, run_as.as_deref());
+        let job = Job {
+            full,
+            members,
+            run_as,
+            summary: std::sync::OnceLock::new(),
+            truncated: None,
+            name: name.into(),
+            max_concurrent_runs,
+            queue,
+            timing,
+            generation: 0,
+        };
+        Some((id, job))
+    }
+
+    /// The list item without tasks and job clusters.
+    fn summary(&self) -> &str {
+        self.summary
+            .get_or_init(|| {
+                let base = format!("{{{}", self.base_rest());
+                if let Some((top, settings)) = canonical_object(&base, "settings") {
+                    let mut out = String::with_capacity(base.len());
+                    join_members(&mut out, &top, |m| {
+                        if m.key != "settings" {
+                            return Some(m.value.into());
+                        }
+                        let mut s = String::with_capacity(m.value.len());
+                        join_members(&mut s, &settings, |n| {
+                            (!matches!(n.key, "tasks" | "job_clusters")).then(|| n.value.into())
+                        });
+                        Some(s.into())
+                    });
+                    return Doc::canonical(out);
+                }
+                // Text a `Value` would print otherwise (floats): through one.
+                let mut map: Map<String, Value> = serde_json::from_str(&base).unwrap_or_default();
+                if let Some(Value::Object(s)) = map.get_mut("settings") {
+                    s.remove("tasks");
+                    s.remove("job_clusters");
+                }
+                Doc::from_map(map)
+            })
+            .as_str()
+    }
+
     /// The `get` shape, whole.
     pub(crate) fn full_text(&self) -> String {
-        splice_run_as(self.base.as_str(), self.run_as.as_deref())
+        String::from_utf8_lossy(&self.full).into_owned()
+    }
+
+    /// The list item with every array whole, after its `{`.
+    fn base_rest(&self) -> &str {
+        // Always valid: `full` was made from a `String`.
+        self.full
+            .get(self.members..)
+            .and_then(|rest| std::str::from_utf8(rest).ok())
+            .unwrap_or("}")
+    }
+
+    /// The list item with every array whole, as a map.
+    fn base_map(&self) -> Map<String, Value> {
+        serde_json::from_str(&format!("{{{}", self.base_rest())).unwrap_or_default()
     }
 
     /// The job's settings.
     pub(crate) fn settings(&self) -> Value {
-        self.base
-            .to_map()
+        self.base_map()
             .remove("settings")
             .unwrap_or(Value::Object(Map::new()))
     }
@@ -142,12 +262,26 @@ impl Job {
     }
 }
 
-/// Adds `"run_as_user_name": …` at the front of an object's text.
-fn splice_run_as(base: &str, run_as: Option<&str>) -> String {
+/// Adds `"run_as_user_name": …` at the front of an object's text; returns
+/// the text and where the object's own members start in it.
+fn splice_run_as(base: String, run_as: Option<&str>) -> (Bytes, usize) {
+    const KEY: &str = "{\"run_as_user_name\":";
     match run_as {
-        Some(r) if base.len() > 2 => format!("{{\"run_as_user_name\":{r},{}", &base[1..]),
-        Some(r) => format!("{{\"run_as_user_name\":{r}}}"),
-        None => base.to_owned(),
+        Some(r) if base.len() > 2 => {
+            let mut out = String::with_capacity(KEY.len() + r.len() + base.len());
+            out.push_str(KEY);
+            out.push_str(r);
+            out.push(',');
+            let members = out.len();
+            out.push_str(base.get(1..).unwrap_or("}"));
+            (Bytes::from(out), members)
+        }
+        Some(r) => {
+            let out = format!("{KEY}{r}}}");
+            let members = out.len() - 1;
+            (Bytes::from(out), members)
+        }
+        None => (Bytes::from(base), 1),
     }
 }
 
@@ -202,6 +336,15 @@ impl JobStore {
 
 /// Adds one fixture job (the `get` shape).
 pub(crate) fn load(ws: &mut Workspace, raw: &str) -> Result<(), LoadError> {
+    if let Some((id, job)) = Job::from_canonical(raw) {
+        // The checks below, in their order: only the duplicate can fail here.
+        if ws.jobs.items.contains(&id) {
+            return Err(format!("duplicate `job_id` {id}").into());
+        }
+        ws.ids.job = ws.ids.job.max(id.saturating_add(1));
+        ws.jobs.put(id, job);
+        return Ok(());
+    }
     let map: Map<String, Value> = serde_json::from_str(raw)?;
     let id = map
         .get("job_id")
@@ -473,23 +616,22 @@ async fn list(State(st): State<MockState>, RawQuery(q): RawQuery, version: u8) -
             None => ws.jobs.items.key_at(i).copied(),
         }
     };
+    // Each item in two pieces: the whole list item is `{` and the rest.
     let mut docs = Vec::with_capacity(limit);
     for i in start..start.saturating_add(limit).min(total) {
         let Some(job) = id_at(i).and_then(|id| ws.jobs.items.get(&id)) else {
             continue;
         };
-        let doc = if !expand {
-            &job.summary
-        } else if version == 22 {
-            job.truncated.as_ref().unwrap_or(&job.base)
-        } else {
-            &job.base
+        let doc = match (&job.truncated, expand) {
+            (_, false) => ("", job.summary()),
+            (Some(t), true) if version == 22 => ("", t.as_str()),
+            _ => ("{", job.base_rest()),
         };
-        docs.push(doc.as_str());
+        docs.push(doc);
     }
     let end = start.saturating_add(limit).min(total);
     let mut out = Out::object();
-    out.array_nonempty("jobs", docs)
+    out.array_pieces("jobs", docs)
         .value("has_more", &Value::Bool(end < total));
     if end < total {
         if let Some(next) = id_at(end) {
@@ -510,7 +652,7 @@ async fn get_job(State(st): State<MockState>, RawQuery(q): RawQuery, version: u8
     let ws = st.read();
     let job = ws.jobs.items.get(&id).ok_or_else(|| unknown(id))?;
     if version != 22 || job.truncated.is_none() {
-        return Ok(json(job.full_text()));
+        return Ok(json_bytes(job.full.clone()));
     }
     // 2.2: the arrays 100 at a time.
     let page: usize = match q.get("page_token").filter(|t| !t.is_empty()) {
@@ -519,7 +661,7 @@ async fn get_job(State(st): State<MockState>, RawQuery(q): RawQuery, version: u8
             .map_err(|_| ApiError::invalid(format!("Invalid page token: {t}")))?,
         None => 0,
     };
-    let mut map = job.base.to_map();
+    let mut map = job.base_map();
     let mut more = false;
     if let Some(Value::Object(settings)) = map.get_mut("settings") {
         for f in PAGED {
@@ -537,10 +679,8 @@ async fn get_job(State(st): State<MockState>, RawQuery(q): RawQuery, version: u8
             Value::from(encode_token(&(page + 1).to_string())),
         );
     }
-    Ok(json(splice_run_as(
-        &Value::Object(map).to_string(),
-        job.run_as.as_deref(),
-    )))
+    let (text, _) = splice_run_as(Value::Object(map).to_string(), job.run_as.as_deref());
+    Ok(json_bytes(text))
 }
 
 async fn create(State(st): State<MockState>, body: Bytes) -> Reply {
@@ -577,7 +717,7 @@ fn replace_settings(ws: &mut Workspace, id: i64, settings: Map<String, Value>) {
     let Some(job) = ws.jobs.items.get(&id) else {
         return;
     };
-    let mut map = job.base.to_map();
+    let mut map = job.base_map();
     let creator = map
         .get("creator_user_name")
         .and_then(Value::as_str)
@@ -709,11 +849,31 @@ mod tests {
 
     #[test]
     fn run_as_is_spliced_into_get() {
+        let spliced = |base: &str, run_as| {
+            let (text, members) = splice_run_as(base.to_owned(), run_as);
+            let text = String::from_utf8(text.to_vec()).unwrap();
+            let item = format!("{{{}", &text[members..]);
+            (text, item)
+        };
+        let a = Some(r#""a@x.com""#);
         assert_eq!(
-            splice_run_as(r#"{"job_id":1}"#, Some(r#""a@x.com""#)),
-            r#"{"run_as_user_name":"a@x.com","job_id":1}"#
+            spliced(r#"{"job_id":1}"#, a),
+            (
+                r#"{"run_as_user_name":"a@x.com","job_id":1}"#.to_owned(),
+                r#"{"job_id":1}"#.to_owned()
+            )
         );
-        assert_eq!(splice_run_as(r#"{"job_id":1}"#, None), r#"{"job_id":1}"#);
+        assert_eq!(
+            spliced("{}", a),
+            (
+                r#"{"run_as_user_name":"a@x.com"}"#.to_owned(),
+                "{}".to_owned()
+            )
+        );
+        assert_eq!(
+            spliced(r#"{"job_id":1}"#, None),
+            (r#"{"job_id":1}"#.to_owned(), r#"{"job_id":1}"#.to_owned())
+        );
     }
 
     #[test]
@@ -730,9 +890,61 @@ mod tests {
             100
         );
         assert_eq!(truncated["has_more"], true);
-        assert!(!job.summary.as_str().contains("tasks"));
-        assert!(!job.base.as_str().contains("run_as_user_name"));
+        assert!(!job.summary().contains("tasks"));
+        assert!(!job.base_rest().contains("run_as_user_name"));
         assert!(job.full_text().starts_with(r#"{"run_as_user_name":"a","#));
+    }
+
+    #[test]
+    fn canonical_jobs_build_as_parsed_ones_do() {
+        let spec = crate::mock::generate::GenerateSpec::default();
+        let fixture = crate::mock::generate::generate(&spec);
+        let mut texts: Vec<String> = fixture["jobs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(Value::to_string)
+            .collect();
+        assert!(!texts.is_empty());
+        let tasks: Vec<Value> = (0..101)
+            .map(|i| json!({"task_key": format!("t{i:03}")}))
+            .collect();
+        for v in [
+            json!({"job_id": 7}),
+            json!({"job_id": 7, "settings": {}}),
+            json!({"job_id": -7, "created_time": "x", "has_more": true, "next_page_token": "a",
+                   "settings": {"name": "a\"b\u{1}é", "queue": {"enabled": false}, "max_concurrent_runs": true,
+                                "trigger": {"periodic": {"interval": 2, "unit": "HOURS"}},
+                                "tasks": [{"task_key": "x"}], "job_clusters": []}}),
+            json!({"job_id": 8, "run_as_user_name": "r", "created_time": 5,
+                   "settings": {"name": 5, "queue": true, "schedule": {"quartz_cron_expression": "0 0 2 * * ?"}}}),
+            json!({"job_id": 9, "settings": {"tasks": tasks}}),
+            json!({"job_id": 9, "settings": null}),
+            json!({"job_id": "9"}),
+        ] {
+            texts.push(v.to_string());
+        }
+        texts.push(r#"{"job_id": 10}"#.to_owned());
+        texts.push(r#"{"settings":{},"job_id":11}"#.to_owned());
+        texts.push(r#"{"job_id":12,"settings":{"name":"\u0041"}}"#.to_owned());
+        let mut fast = 0;
+        for text in &texts {
+            let Some((id, job)) = Job::from_canonical(text) else {
+                continue;
+            };
+            fast += 1;
+            let map: Map<String, Value> = serde_json::from_str(text).unwrap();
+            assert_eq!(
+                map.get("job_id").and_then(Value::as_i64),
+                Some(id),
+                "{text}"
+            );
+            let built = Job::build(map);
+            assert_eq!(job.summary(), built.summary(), "{text}");
+            assert_eq!(job, built, "{text}");
+        }
+        // The generator's jobs and the canonical variants above take the fast path.
+        assert_eq!(fast, texts.len() - 6, "{texts:#?}");
     }
 
     #[test]

@@ -17,6 +17,7 @@
 //!
 //! [`Workspace`]: store::Workspace
 
+mod canon;
 pub mod control;
 mod error;
 mod faults;

@@ -36,6 +36,28 @@ pub(crate) enum ObjType {
 }
 
 impl ObjType {
+    /// How many types there are.
+    const COUNT: usize = 10;
+
+    /// Every type, in order.
+    const ALL: [ObjType; ObjType::COUNT] = [
+        ObjType::Clusters,
+        ObjType::ClusterPolicies,
+        ObjType::InstancePools,
+        ObjType::Jobs,
+        ObjType::Notebooks,
+        ObjType::Directories,
+        ObjType::Files,
+        ObjType::Repos,
+        ObjType::Warehouses,
+        ObjType::Authorization,
+    ];
+
+    /// The type's position in [`ObjType::ALL`].
+    fn index(self) -> usize {
+        self as usize
+    }
+
     /// The type from the path segment(s) of a request.
     pub(crate) fn from_segment(segment: &str) -> Option<ObjType> {
         Some(match segment {
@@ -220,13 +242,34 @@ struct ReplyEntry<'a> {
 /// Every ACL that is not the default.
 #[derive(Debug, Default)]
 pub(crate) struct PermStore {
-    acls: FastMap<(ObjType, Box<str>), Acl>,
+    /// One map per object type, indexed by [`ObjType::index`], keyed by id:
+    /// a read looks an id up as it comes, without building a key.
+    acls: [FastMap<Box<str>, Acl>; ObjType::COUNT],
 }
 
 impl PermStore {
     /// Forgets an object's ACL (the object was deleted).
     pub(crate) fn forget(&mut self, t: ObjType, id: &str) {
-        self.acls.remove(&(t, id.into()));
+        self.acls[t.index()].remove(id);
+    }
+
+    /// An object's ACL.
+    fn get(&self, t: ObjType, id: &str) -> Option<&Acl> {
+        self.acls[t.index()].get(id)
+    }
+
+    /// How many ACLs are stored.
+    fn len(&self) -> usize {
+        self.acls.iter().map(|m| m.len()).sum()
+    }
+
+    /// Every ACL, a type at a time.
+    fn iter(&self) -> impl Iterator<Item = (ObjType, &str, &Acl)> {
+        ObjType::ALL.iter().flat_map(move |t| {
+            self.acls[t.index()]
+                .iter()
+                .map(move |(id, acl)| (*t, &**id, acl))
+        })
     }
 }
 
@@ -292,7 +335,7 @@ pub(crate) fn insert(ws: &mut Workspace, parsed: ParsedAcl) -> Result<(), LoadEr
         return Err(format!("`{}` names no object of the fixture", object_id()).into());
     }
     let acl = acl?;
-    match ws.permissions.acls.entry((t, id.clone())) {
+    match ws.permissions.acls[t.index()].entry(id.clone()) {
         std::collections::hash_map::Entry::Occupied(_) => {
             Err(format!("duplicate permissions for `{}`", object_id()).into())
         }
@@ -300,6 +343,18 @@ pub(crate) fn insert(ws: &mut Workspace, parsed: ParsedAcl) -> Result<(), LoadEr
             slot.insert(acl);
             Ok(())
         }
+    }
+}
+
+/// Makes room for parsed fixture ACLs: a map of a million entries grown
+/// step by step rehashes again and again.
+pub(crate) fn reserve(ws: &mut Workspace, parsed: &[Result<ParsedAcl, LoadError>]) {
+    let mut counts = [0usize; ObjType::COUNT];
+    for p in parsed.iter().flatten() {
+        counts[p.t.index()] += 1;
+    }
+    for (map, n) in ws.permissions.acls.iter_mut().zip(counts) {
+        map.reserve(n);
     }
 }
 
@@ -578,8 +633,9 @@ impl Workspace {
                 )));
             }
         }
-        let key = (t, Box::<str>::from(id));
-        let acl = self.permissions.acls.entry(key).or_default();
+        let acl = self.permissions.acls[t.index()]
+            .entry(Box::<str>::from(id))
+            .or_default();
         let mut direct = if replace {
             // A PUT that names no owner keeps the owner: the service allows none to be removed.
             let owners: Vec<Ace> = acl
@@ -641,7 +697,7 @@ impl Workspace {
 
     /// The `GET` reply for an object, from its rendered copy when current.
     pub(crate) fn acl_reply(&self, t: ObjType, id: &str) -> Bytes {
-        match self.permissions.acls.get(&(t, id.into())) {
+        match self.permissions.get(t, id) {
             Some(acl) => acl.rendered.get(self.principals_stamp(), || {
                 self.render_acl(t, id, Some(acl))
             }),
@@ -651,7 +707,7 @@ impl Workspace {
 
     /// How many ACLs are stored (the work [`Self::prerender_acls`] does).
     pub(crate) fn acl_count(&self) -> usize {
-        self.permissions.acls.len()
+        self.permissions.len()
     }
 
     /// Renders the replies of up to `count` stored ACLs, from the `from`th
@@ -662,9 +718,9 @@ impl Workspace {
     pub(crate) fn prerender_acls(&self, from: usize, count: usize) -> usize {
         let stamp = self.principals_stamp();
         let mut seen = 0;
-        for ((t, id), acl) in self.permissions.acls.iter().skip(from).take(count) {
+        for (t, id, acl) in self.permissions.iter().skip(from).take(count) {
             acl.rendered
-                .get(stamp, || self.render_acl(*t, id, Some(acl)));
+                .get(stamp, || self.render_acl(t, id, Some(acl)));
             seen += 1;
         }
         seen
@@ -776,10 +832,10 @@ impl Workspace {
 
     /// Every non-default ACL, for dumps.
     pub(crate) fn dump_permissions(&self) -> Vec<String> {
-        let mut keys: Vec<&(ObjType, Box<str>)> = self.permissions.acls.keys().collect();
-        keys.sort();
-        keys.into_iter()
-            .map(|(t, id)| self.render_acl(*t, id, self.permissions.acls.get(&(*t, id.clone()))))
+        let mut acls: Vec<(ObjType, &str, &Acl)> = self.permissions.iter().collect();
+        acls.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+        acls.into_iter()
+            .map(|(t, id, acl)| self.render_acl(t, id, Some(acl)))
             .collect()
     }
 

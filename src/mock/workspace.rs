@@ -24,7 +24,7 @@ use super::fixture::LoadError;
 use super::http::{Out, Query, Reply, empty, json, json_bytes, json_value};
 use super::permissions::ObjType;
 use super::state::MockState;
-use super::store::{Doc, FastMap, Rendered, Workspace, join_object, split_object};
+use super::store::{Doc, FastMap, Rendered, Workspace, compact_into, push_json_str, split_object};
 
 /// One workspace object.
 #[derive(Debug)]
@@ -43,6 +43,15 @@ pub(crate) struct WsObj {
     /// The `list` reply of a folder or repo (without `notebooks_modified_after`);
     /// cleared when a child comes, goes or changes.
     listing: Rendered,
+}
+
+/// Which folder each object joins, worked out before the folders are touched.
+#[derive(Debug, Default)]
+pub(crate) struct LinkPlan {
+    /// Parent path → the paths of its children.
+    children: FastMap<Box<str>, Vec<Box<str>>>,
+    /// Paths whose parent does not exist (yet).
+    orphans: Vec<Box<str>>,
 }
 
 /// Every workspace object.
@@ -64,6 +73,35 @@ impl WsStore {
             .get(&id)
             .and_then(|p| self.by_path.get(p))
             .map(|o| &*o.object_type)
+    }
+
+    /// Works out, from the objects alone (no change to them, so it can run
+    /// while other kinds load), which folder each object joins.
+    pub(crate) fn plan_links(&self) -> LinkPlan {
+        self.plan(self.by_path.keys().cloned().collect())
+    }
+
+    /// The links of `paths`: each path whose parent exists joins it, the
+    /// others are orphans (the root is neither).
+    fn plan(&self, paths: Vec<Box<str>>) -> LinkPlan {
+        let mut plan = LinkPlan::default();
+        for path in paths {
+            match parent_of(&path) {
+                None => {}
+                Some(parent) if self.by_path.contains_key(parent) => {
+                    let parent: Box<str> = parent.into();
+                    plan.children.entry(parent).or_default().push(path);
+                }
+                Some(_) => plan.orphans.push(path),
+            }
+        }
+        plan
+    }
+
+    /// Makes room for `n` more objects.
+    pub(crate) fn reserve(&mut self, n: usize) {
+        self.by_path.reserve(n);
+        self.by_id.reserve(n);
     }
 
     fn insert(&mut self, path: &str, obj: WsObj) {
@@ -206,15 +244,24 @@ pub(crate) fn load(ws: &mut Workspace, raw: &str) -> Result<(), LoadError> {
     let doc = if content.is_none() && given_id.is_some() && path == raw_path {
         Doc::compact(raw)
     } else {
-        // Without `content`, with the normal path and the generated id.
-        let path_value = serde_json::value::to_raw_value(&path).map_err(|e| e.to_string())?;
-        let id_value = serde_json::value::to_raw_value(&object_id).map_err(|e| e.to_string())?;
-        let kept = fields
+        // Without `content`, with the normal path and the generated id
+        // first; built as `join_object` would, compact by construction.
+        let mut out = String::with_capacity(raw.len());
+        out.push_str("{\"path\":");
+        push_json_str(&mut out, &path);
+        out.push_str(",\"object_id\":");
+        out.push_str(&object_id.to_string());
+        for (k, v) in fields
             .iter()
             .filter(|(k, _)| k != "content" && k != "path" && k != "object_id")
-            .map(|(k, v)| (k.as_ref(), *v));
-        let fixed = [("path", &*path_value), ("object_id", &*id_value)];
-        Doc::compact(&join_object(fixed.into_iter().chain(kept)))
+        {
+            out.push(',');
+            push_json_str(&mut out, k);
+            out.push(':');
+            compact_into(&mut out, v.get());
+        }
+        out.push('}');
+        Doc::canonical(out)
     };
     ws.objects.insert(
         &path,
@@ -265,8 +312,10 @@ impl Workspace {
         }
     }
 
-    /// After load: the root, implied folders, repos' `REPO` objects, and every folder's children.
-    pub(crate) fn finish_objects(&mut self) {
+    /// After load: the root, implied folders, repos' `REPO` objects, and
+    /// every folder's children (`plan`: links worked out ahead from the
+    /// fixture's objects alone, see [`WsStore::plan_links`]).
+    pub(crate) fn finish_objects(&mut self, plan: Option<LinkPlan>) {
         if !self.objects.by_path.contains_key("/") {
             let root = self.new_object("/", "DIRECTORY", None, None);
             self.objects.insert("/", root);
@@ -277,6 +326,7 @@ impl Workspace {
             .iter()
             .filter_map(|(id, r)| r.path.as_deref().map(|p| (*id, p.to_owned())))
             .collect();
+        let mut added = Vec::new();
         for (id, path) in repos {
             if !self.objects.by_path.contains_key(path.as_str())
                 && !self.objects.by_id.contains_key(&id)
@@ -288,19 +338,37 @@ impl Workspace {
                     m.insert("resource_id".into(), Value::from(id.to_string()));
                 });
                 self.objects.insert(&path, obj);
+                added.push(Box::<str>::from(path));
             }
         }
-        // Sorted, a folder comes before everything under it, so once a
-        // parent existed before, the chain above it is linked already.
-        let mut paths: Vec<Box<str>> = self
-            .objects
-            .by_path
-            .keys()
-            .filter(|p| &***p != "/")
-            .cloned()
-            .collect();
-        paths.sort_unstable();
-        for path in paths {
+        let plan = match plan {
+            // The objects added since the plan was made are linked like the rest.
+            Some(mut plan) => {
+                let more = self.objects.plan(added);
+                plan.orphans.extend(more.orphans);
+                for (parent, kids) in more.children {
+                    plan.children.entry(parent).or_default().extend(kids);
+                }
+                plan
+            }
+            None => {
+                let paths = self.objects.by_path.keys().cloned().collect();
+                self.objects.plan(paths)
+            }
+        };
+        for (parent, kids) in plan.children {
+            if let Some(p) = self.objects.by_path.get_mut(&parent) {
+                p.children.extend(kids);
+            }
+        }
+        // Only a path whose parent is missing creates folders, with ids in
+        // the order of such paths, sorted (a parent the plan found missing
+        // may have come since: then the path is only linked). Sorted, a
+        // folder comes before everything under it, so once a parent existed
+        // before, the chain above it is linked already.
+        let mut orphans = plan.orphans;
+        orphans.sort_unstable();
+        for path in orphans {
             let mut child: Box<str> = path;
             while let Some(parent) = parent_of(&child).map(Box::<str>::from) {
                 let existed = self.objects.by_path.contains_key(&parent);
