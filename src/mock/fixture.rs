@@ -98,9 +98,13 @@ impl FileBytes {
         // fixtures, and standby's own writers (`mock generate`, dumps)
         // write a new file and rename it over the old one, which leaves a
         // mapping of the old one intact. Small files, the usual hand-written
-        // ones, are read instead. `populate` maps every page up
-        // front, so parsing does not fault page by page.
-        let map = unsafe { memmap2::MmapOptions::new().populate().map(&file)? };
+        // ones, are read instead.
+        let map = unsafe { memmap2::MmapOptions::new().map(&file)? };
+        // Every page up front, so parsing does not fault page by page; far
+        // cheaper than `MAP_POPULATE` (see `snapshot::io`). Linux 5.14 and
+        // later; elsewhere pages fault as they are read.
+        #[cfg(target_os = "linux")]
+        let _ = map.advise(memmap2::Advice::PopulateRead);
         Ok(FileBytes::Mapped(map))
     }
 
