@@ -167,27 +167,86 @@ impl<'a, R: RecordAccess> Input<'a, R> {
 /// merging read keys without a hop through the record (half the cache
 /// misses when the file was not in key order).
 ///
-/// `prefix` holds the key's first 8 bytes, so most comparisons of a sort
-/// never leave the entry: a shuffled file otherwise costs a cache miss into
-/// the file for each side of nearly every comparison.
+/// `prefix` holds 16 bytes of the key (see [`Windows`]), so most
+/// comparisons of a sort never leave the entry: a shuffled file otherwise
+/// costs a cache miss into the file for each side of nearly every
+/// comparison.
 #[derive(Debug)]
 struct Entry<'a, R> {
-    prefix: u64,
+    prefix: u128,
     key: &'a str,
     rec: &'a R,
 }
 
-/// The first 8 bytes of a key, big-endian and zero-padded, so comparing
-/// prefixes orders keys as comparing the keys does whenever they differ.
-fn key_prefix(key: &str, skip: usize) -> u64 {
-    let mut bytes = [0u8; 8];
-    for (b, k) in bytes
-        .iter_mut()
-        .zip(key.as_bytes().get(skip..).unwrap_or_default())
-    {
-        *b = *k;
+/// Which bytes of a kind's keys go into entry prefixes: the first byte,
+/// then 15 bytes after what every key starting with that byte shares (on
+/// both sides). Shared bytes order nothing: `notebooks:/Production/team-0`
+/// starts 300,000 permission keys, and a prefix of the first bytes alone
+/// would tie on all of them.
+///
+/// Comparing two prefixes orders the keys as comparing the keys does
+/// whenever the prefixes differ: keys with different first bytes are
+/// ordered by it, and keys with the same one share the bytes skipped.
+#[derive(Clone)]
+struct Windows {
+    /// Per first byte, where the rest of the window starts.
+    skip: [u32; 256],
+}
+
+impl Windows {
+    /// The windows for a kind's records on both sides.
+    fn new<R: RecordAccess>(sides: [&[R]; 2]) -> Self {
+        let mut first: [Option<&[u8]>; 256] = [None; 256];
+        let mut skip = [1u32; 256];
+        for rec in sides.into_iter().flatten() {
+            let key = rec.key().as_bytes();
+            let Some(&b) = key.first() else {
+                continue;
+            };
+            let n = usize::from(b);
+            match first[n] {
+                None => {
+                    first[n] = Some(key);
+                    skip[n] = u32::try_from(key.len()).unwrap_or(u32::MAX);
+                }
+                Some(seen) => {
+                    let limit = usize::try_from(skip[n]).unwrap_or(usize::MAX);
+                    let common = seen
+                        .iter()
+                        .zip(key)
+                        .take(limit)
+                        .take_while(|(a, b)| a == b)
+                        .count();
+                    skip[n] = u32::try_from(common).unwrap_or(u32::MAX);
+                }
+            }
+        }
+        // Every key shares its first byte with its bucket: the window's
+        // rest starts after it at the earliest.
+        for s in &mut skip {
+            *s = (*s).max(1);
+        }
+        Windows { skip }
     }
-    u64::from_be_bytes(bytes)
+
+    /// The key's prefix: its first byte, then 15 bytes from its bucket's
+    /// skip, big-endian and zero-padded.
+    fn prefix(&self, key: &str) -> u128 {
+        let key = key.as_bytes();
+        let Some(&b) = key.first() else {
+            return 0;
+        };
+        let mut bytes = [0u8; 16];
+        bytes[0] = b;
+        let from = usize::try_from(self.skip[usize::from(b)]).unwrap_or(usize::MAX);
+        for (out, k) in bytes[1..]
+            .iter_mut()
+            .zip(key.get(from..).unwrap_or_default())
+        {
+            *out = *k;
+        }
+        u128::from_be_bytes(bytes)
+    }
 }
 
 impl<R> Clone for Entry<'_, R> {
@@ -213,15 +272,18 @@ fn entry_order<R: RecordAccess>(a: &Entry<'_, R>, b: &Entry<'_, R>) -> Ordering 
 
 /// A snapshot's views. Sorting records already in order is one linear pass,
 /// so files in canonical order pay next to nothing.
-fn views<'a, R: RecordAccess>(side: &Input<'a, R>, skips: &BTreeMap<Kind, usize>) -> Views<'a, R> {
+fn views<'a, R: RecordAccess>(
+    side: &Input<'a, R>,
+    windows: &BTreeMap<Kind, Windows>,
+) -> Views<'a, R> {
     side.kinds
         .iter()
         .map(|(kind, (_, records))| {
-            let skip = skips.get(kind).copied().unwrap_or(0);
+            let windows = windows.get(kind);
             let mut view: Vec<Entry<'a, R>> = records
                 .iter()
                 .map(|rec| Entry {
-                    prefix: key_prefix(rec.key(), skip),
+                    prefix: windows.map_or(0, |w| w.prefix(rec.key())),
                     key: rec.key(),
                     rec,
                 })
@@ -232,42 +294,21 @@ fn views<'a, R: RecordAccess>(side: &Input<'a, R>, skips: &BTreeMap<Kind, usize>
         .collect()
 }
 
-/// How many leading bytes every key of a kind shares on both sides. Those
-/// bytes order nothing, so entry prefixes start after them: paths such as
-/// `/Production/team-0042/...` otherwise share their whole 8-byte prefix,
-/// and sorting a shuffled file reads a key from the file for nearly every
-/// comparison.
-fn shared_key_bytes<R: RecordAccess>(
+/// Every kind's [`Windows`], over both sides.
+fn all_windows<R: RecordAccess>(
     primary: &Input<'_, R>,
     secondary: &Input<'_, R>,
-) -> BTreeMap<Kind, usize> {
-    let mut skips = BTreeMap::new();
+) -> BTreeMap<Kind, Windows> {
+    let mut windows = BTreeMap::new();
     for kind in primary.kinds.keys().chain(secondary.kinds.keys()) {
-        if skips.contains_key(kind) {
+        if windows.contains_key(kind) {
             continue;
         }
         let p: &[R] = primary.kinds.get(kind).map_or(&[], |(_, r)| r);
         let s: &[R] = secondary.kinds.get(kind).map_or(&[], |(_, r)| r);
-        let Some(first) = p.first().or_else(|| s.first()) else {
-            continue;
-        };
-        let first = first.key().as_bytes();
-        let mut common = first.len();
-        for rec in p.iter().chain(s) {
-            if common == 0 {
-                break;
-            }
-            let key = rec.key().as_bytes();
-            common = first
-                .iter()
-                .zip(key)
-                .take(common)
-                .take_while(|(a, b)| a == b)
-                .count();
-        }
-        skips.insert(*kind, common);
+        windows.insert(*kind, Windows::new([p, s]));
     }
-    skips
+    windows
 }
 
 /// Both snapshots' views, sorted side by side on two threads when large.
@@ -280,11 +321,11 @@ fn both_views<'a, R: RecordAccess>(
         .flat_map(|s| s.kinds.values())
         .map(|(_, records)| records.len())
         .sum();
-    let skips = shared_key_bytes(primary, secondary);
+    let windows = all_windows(primary, secondary);
     join(
         total >= PARALLEL_MIN,
-        || views(primary, &skips),
-        || views(secondary, &skips),
+        || views(primary, &windows),
+        || views(secondary, &windows),
     )
 }
 
@@ -597,7 +638,7 @@ fn group_keys<'a, R: RecordAccess>(
     loop {
         // Prefixes first: keys are read from the file, a cache miss
         // each when it was not in key order.
-        let (prefix, key): (u64, &'a str) = match (pv.get(i), sv.get(j)) {
+        let (prefix, key): (u128, &'a str) = match (pv.get(i), sv.get(j)) {
             (None, None) => break,
             (Some(a), None) => (a.prefix, a.key),
             (None, Some(b)) => (b.prefix, b.key),
@@ -1223,4 +1264,49 @@ fn assign_ids(findings: Vec<Finding>) -> Vec<Finding> {
         ))
     });
     numbered.into_iter().map(|(_, _, f)| f).collect()
+}
+
+#[cfg(test)]
+mod window_tests {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::snapshot::Record;
+
+    fn record(key: &str) -> Record {
+        Record {
+            key: key.into(),
+            duplicate: false,
+            modified_at: None,
+            refs: vec![],
+            content: serde_json::value::RawValue::from_string("{}".into()).unwrap(),
+        }
+    }
+
+    proptest! {
+        /// Prefixes never order two keys against their own order, whatever
+        /// the keys share (long common starts, empty keys, NUL bytes,
+        /// multi-byte characters).
+        #[test]
+        fn prefixes_agree_with_key_order(
+            p in prop::collection::vec("(notebooks:/Production/team-0|jobs:job-0|/a|)[a-c\u{0}é/]{0,20}", 0..40),
+            s in prop::collection::vec("(notebooks:/Production/team-0|directories:|/a|)[a-c\u{0}é/]{0,20}", 0..40),
+        ) {
+            let (p, s): (Vec<Record>, Vec<Record>) =
+                (p.iter().map(|k| record(k)).collect(), s.iter().map(|k| record(k)).collect());
+            let w = Windows::new([&p[..], &s[..]]);
+            let keys: Vec<&str> = p.iter().chain(&s).map(|r| r.key.as_str()).collect();
+            for a in &keys {
+                for b in &keys {
+                    let (pa, pb) = (w.prefix(a), w.prefix(b));
+                    if pa < pb {
+                        prop_assert!(a < b, "{a:?} {b:?}");
+                    }
+                    if a < b {
+                        prop_assert!(pa <= pb, "{a:?} {b:?}");
+                    }
+                }
+            }
+        }
+    }
 }
