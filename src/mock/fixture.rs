@@ -60,7 +60,9 @@ pub fn load_fixture(path: impl AsRef<Path>) -> Result<Fixture, FixtureError> {
         path: path.display().to_string(),
         source,
     };
-    let bytes = FileBytes::read(path).map_err(read_error)?;
+    // Mapped rather than copied: reading copies every byte out of the page
+    // cache, a good part of a large fixture's start-up.
+    let bytes = crate::snapshot::FileBytes::read(path).map_err(read_error)?;
     // The message `fs::read_to_string` gives, as before large files were mapped.
     let text = std::str::from_utf8(bytes.as_slice()).map_err(|_| {
         read_error(std::io::Error::new(
@@ -69,51 +71,6 @@ pub fn load_fixture(path: impl AsRef<Path>) -> Result<Fixture, FixtureError> {
         ))
     })?;
     Fixture::parse(text, &path.display().to_string())
-}
-
-/// A fixture file's bytes: a large regular file is mapped, anything else read.
-enum FileBytes {
-    Read(Vec<u8>),
-    Mapped(memmap2::Mmap),
-}
-
-impl FileBytes {
-    /// Files from this size on are mapped: reading copies every byte out
-    /// of the page cache into fresh pages, which costs a large fixture a
-    /// good part of its start-up.
-    const MAP_FROM: u64 = 16 << 20;
-
-    fn read(path: &Path) -> std::io::Result<FileBytes> {
-        let mut file = std::fs::File::open(path)?;
-        let meta = file.metadata()?;
-        if !meta.is_file() || meta.len() < Self::MAP_FROM {
-            let mut bytes = Vec::new();
-            std::io::Read::read_to_end(&mut file, &mut bytes)?;
-            return Ok(FileBytes::Read(bytes));
-        }
-        // SAFETY: the mapping is read-only and private, and lives only
-        // while the fixture loads (every object is copied out of it). It is
-        // undefined behaviour only if another process truncates or rewrites
-        // the file in place during those seconds: the mock never writes
-        // fixtures, and standby's own writers (`mock generate`, dumps)
-        // write a new file and rename it over the old one, which leaves a
-        // mapping of the old one intact. Small files, the usual hand-written
-        // ones, are read instead.
-        let map = unsafe { memmap2::MmapOptions::new().map(&file)? };
-        // Every page up front, so parsing does not fault page by page; far
-        // cheaper than `MAP_POPULATE` (see `snapshot::io`). Linux 5.14 and
-        // later; elsewhere pages fault as they are read.
-        #[cfg(target_os = "linux")]
-        let _ = map.advise(memmap2::Advice::PopulateRead);
-        Ok(FileBytes::Mapped(map))
-    }
-
-    fn as_slice(&self) -> &[u8] {
-        match self {
-            FileBytes::Read(bytes) => bytes,
-            FileBytes::Mapped(map) => map,
-        }
-    }
 }
 
 /// Why one item of a collection is invalid, from a kind's loader.

@@ -143,22 +143,10 @@ impl ObjType {
 
     /// The type of an `object_id` as replies and fixtures write it.
     fn from_object_id(object_id: &str) -> Option<(ObjType, &str)> {
-        let all = [
-            ObjType::Clusters,
-            ObjType::ClusterPolicies,
-            ObjType::InstancePools,
-            ObjType::Jobs,
-            ObjType::Notebooks,
-            ObjType::Directories,
-            ObjType::Files,
-            ObjType::Repos,
-            ObjType::Warehouses,
-            ObjType::Authorization,
-        ];
         if let Some(id) = object_id.strip_prefix("/warehouses/") {
             return Some((ObjType::Warehouses, id));
         }
-        all.into_iter().find_map(|t| {
+        ObjType::ALL.into_iter().find_map(|t| {
             object_id
                 .strip_prefix(t.prefix())
                 .filter(|id| !id.is_empty())

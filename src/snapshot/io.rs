@@ -265,7 +265,7 @@ fn check(
 /// A file's bytes: mapped when the path is a regular file, else read
 /// (a pipe such as `<(zcat old.json.gz)` cannot be mapped).
 #[derive(Debug, Default)]
-enum Bytes {
+pub(crate) enum Bytes {
     #[default]
     Empty,
     Read(Vec<u8>),
@@ -273,7 +273,8 @@ enum Bytes {
 }
 
 impl Bytes {
-    fn read(path: &Path) -> io::Result<Bytes> {
+    /// The file at `path`, mapped when it is a regular file.
+    pub(crate) fn read(path: &Path) -> io::Result<Bytes> {
         let mut file = std::fs::File::open(path)?;
         let meta = file.metadata()?;
         if !meta.is_file() {
@@ -300,7 +301,8 @@ impl Bytes {
         Ok(Bytes::Mapped(map))
     }
 
-    fn as_slice(&self) -> &[u8] {
+    /// The bytes.
+    pub(crate) fn as_slice(&self) -> &[u8] {
         match self {
             Bytes::Empty => &[],
             Bytes::Read(bytes) => bytes,

@@ -152,7 +152,17 @@ fn at_least_one_digit(s: &[u8], i: usize) -> Option<usize> {
 
 /// The end (just past the closing quote) of a string whose opening quote
 /// is just before `i`.
-pub(super) fn string_end(s: &[u8], mut i: usize) -> Option<usize> {
+pub(super) fn string_end(s: &[u8], i: usize) -> Option<usize> {
+    scan_string(s, i, true)
+}
+
+/// Like [`string_end`], but `None` at the first escape as well: for
+/// strings read without unescaping.
+pub(super) fn plain_string_end(s: &[u8], i: usize) -> Option<usize> {
+    scan_string(s, i, false)
+}
+
+fn scan_string(s: &[u8], mut i: usize, escapes: bool) -> Option<usize> {
     loop {
         // Eight bytes at a time: most strings are plain text, and the
         // mask's lowest flagged byte is exactly the first one to look at.
@@ -166,27 +176,7 @@ pub(super) fn string_end(s: &[u8], mut i: usize) -> Option<usize> {
         }
         match *s.get(i)? {
             b'"' => return Some(i + 1),
-            b'\\' => i = escape_end(s, i + 1)?,
-            0..=0x1F => return None,
-            _ => i += 1,
-        }
-    }
-}
-
-/// Like [`string_end`], but `None` at the first escape as well: for
-/// strings read without unescaping.
-pub(super) fn plain_string_end(s: &[u8], mut i: usize) -> Option<usize> {
-    loop {
-        if let Some(Ok(word)) = s.get(i..i + 8).map(<[u8; 8]>::try_from) {
-            let mask = special_bytes(u64::from_le_bytes(word));
-            if mask == 0 {
-                i += 8;
-                continue;
-            }
-            i += (mask.trailing_zeros() / 8) as usize;
-        }
-        match *s.get(i)? {
-            b'"' => return Some(i + 1),
+            b'\\' if escapes => i = escape_end(s, i + 1)?,
             0..=0x1F | b'\\' => return None,
             _ => i += 1,
         }

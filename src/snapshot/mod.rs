@@ -11,6 +11,7 @@ pub use borrowed::{KindRef, RecordAccess, RecordRef, ReferenceRef, SnapshotAcces
 pub use format::{
     CaptureMetadata, FORMAT_VERSION, Incomplete, KindSnapshot, Record, Reference, Snapshot, Status,
 };
+pub(crate) use io::Bytes as FileBytes;
 pub use io::{
     ReadError, SnapshotFile, parse_snapshot, read_snapshot, read_snapshot_bytes, write_snapshot,
 };
