@@ -9,6 +9,7 @@ mod glob;
 mod ignore;
 mod model;
 mod passive;
+mod prefetch;
 mod rewrite;
 mod rules;
 mod scan;
