@@ -139,6 +139,11 @@ fn parse_scale(s: &str) -> Result<f64, String> {
     }
 }
 
+/// The allocator the `standby` binary ships with (see `src/main.rs`), so
+/// the figures are the binary's.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = Args::parse();
     match run(args) {

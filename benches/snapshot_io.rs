@@ -29,6 +29,12 @@ use standby::snapshot::{parse_snapshot, read_snapshot_bytes, write_snapshot};
 const WRITE_TARGET_MBS: f64 = 500.0;
 const PARSE_TARGET_MBS: f64 = 600.0;
 
+/// The allocator the `standby` binary ships with (see `src/main.rs`), so
+/// the figures are the binary's. The diff and mock benches include this
+/// file as a module, and with it this allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if let Some(at) = args.iter().position(|a| a == "--read-child") {

@@ -170,6 +170,7 @@ impl Fixture {
             column,
             message,
         };
+        let started = std::time::Instant::now();
         let raw: RawFixture<'_> = serde_json::from_str(text).map_err(|e| {
             invalid(
                 e.line(),
@@ -187,6 +188,7 @@ impl Fixture {
                 ),
             ));
         }
+        tracing::debug!(elapsed = ?started.elapsed(), bytes = text.len(), "fixture: top level parsed");
         let name = raw.name.clone().unwrap_or_else(|| "workspace".to_owned());
         let workspace_id = match &raw.workspace_id {
             Some(id) if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) => id.clone(),
@@ -317,15 +319,22 @@ impl Fixture {
             }
         };
         // Loads the sections one thread owns, in order, up to the first bad item.
-        let load = |ws: &mut Workspace, side: bool| {
+        let load = |ws: &mut Workspace,
+                    side: bool|
+         -> Result<(), (&str, usize, &RawValue, LoadError)> {
             sections
                 .iter()
                 .filter(|(section, _, _)| on_side(section) == side)
                 .try_for_each(|(section, items, loader)| {
+                    let started = std::time::Instant::now();
                     ws.reserve(section, items.len());
                     items.iter().enumerate().try_for_each(|(index, item)| {
                         loader(ws, item.get()).map_err(|e| (*section, index, *item, e))
-                    })
+                    })?;
+                    if !items.is_empty() {
+                        tracing::debug!(section, items = items.len(), elapsed = ?started.elapsed(), "fixture: section loaded");
+                    }
+                    Ok(())
                 })
         };
         let (side, main, mine) = std::thread::scope(|scope| {
@@ -337,13 +346,17 @@ impl Fixture {
                 // Which folder each object joins: the longest step of
                 // finishing the objects, done while the other kinds load.
                 let plan = scratch.objects.plan_links();
+                tracing::debug!(elapsed = ?started.elapsed(), "fixture: folder links planned");
                 let acls = parse_acls();
+                tracing::debug!(elapsed = ?started.elapsed(), "fixture: side thread done");
                 (scratch, loaded, acls, plan)
             });
             let main = load(&mut ws, false);
+            tracing::debug!(elapsed = ?started.elapsed(), "fixture: main sections loaded");
             let mine = parse_acls();
             (side.join(), main, mine)
         });
+        tracing::debug!(elapsed = ?started.elapsed(), "fixture: objects loaded");
         let (mut scratch, loaded, theirs, plan) = side.map_err(|_| {
             invalid(
                 1,
@@ -378,11 +391,13 @@ impl Fixture {
             acl.and_then(|acl| super::permissions::insert(&mut ws, acl))
                 .map_err(|e| report("permissions", index, raw.permissions[index], e))?;
         }
+        tracing::debug!(elapsed = ?started.elapsed(), "fixture: ACLs stored");
         if let Some(conf) = raw.workspace_conf {
             super::workspace_conf::load(&mut ws, conf)
                 .map_err(|m| invalid(1, 1, format!("`workspace_conf`: {m}")))?;
         }
         ws.finish_load(Some(plan));
+        tracing::debug!(elapsed = ?started.elapsed(), "fixture: loaded");
         Ok(Fixture { ws })
     }
 
@@ -455,8 +470,11 @@ impl Workspace {
     /// state, schedules, counters above every id the fixture used (`links`:
     /// the objects' links, when worked out ahead).
     fn finish_load(&mut self, links: Option<super::workspace::LinkPlan>) {
+        let started = std::time::Instant::now();
         self.end_load();
+        tracing::debug!(elapsed = ?started.elapsed(), "fixture: collections sorted");
         self.finish_objects(links);
+        tracing::debug!(elapsed = ?started.elapsed(), "fixture: folders linked");
         self.finish_jobs();
         self.finish_compute();
         // The replies a capture reads most are rendered when the state is
