@@ -20,6 +20,7 @@ pub mod kind;
 pub mod mock;
 pub mod normalize;
 pub mod output;
+mod prefetch;
 pub mod rehearsal;
 pub mod report;
 pub mod snapshot;

@@ -21,6 +21,7 @@ use std::sync::OnceLock;
 use serde_json::{Value, json};
 
 use crate::kind::Kind;
+use crate::prefetch;
 use crate::snapshot::{CaptureMetadata, RecordAccess, ReferenceRef, SnapshotAccess, Status};
 
 use super::glob::glob_match;
@@ -30,7 +31,6 @@ use super::model::{
     PairFacts, Role, SCHEMA_VERSION, Severity, SideFacts,
 };
 use super::passive::{self, KindRules};
-use super::prefetch;
 use super::rewrite::Rewriter;
 use super::rules::{Rules, Side};
 use super::scan;

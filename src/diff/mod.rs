@@ -9,7 +9,6 @@ mod glob;
 mod ignore;
 mod model;
 mod passive;
-mod prefetch;
 mod rewrite;
 mod rules;
 mod scan;

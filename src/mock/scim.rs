@@ -283,7 +283,17 @@ pub(crate) fn list(ws: &Workspace, kind: ScimKind, q: &Query) -> Reply {
         // The fast path: a positional slice of stored text, copied once
         // into a buffer of the page's size.
         let page = store.items.slice(start - 1, count);
-        let size: usize = page.clone().map(|(_, e)| e.doc.as_str().len() + 1).sum();
+        // Asks for every document's bytes while summing their sizes: in a
+        // large workspace they are far apart in memory, and the copy below
+        // would otherwise wait on each in turn.
+        let size: usize = page
+            .clone()
+            .map(|(_, e)| {
+                let doc = e.doc.as_str();
+                crate::prefetch::bytes(doc.as_bytes(), usize::MAX);
+                doc.len() + 1
+            })
+            .sum();
         out.reserve(size + 128);
         out.value("totalResults", &Value::from(store.items.len()))
             .value("startIndex", &Value::from(start))

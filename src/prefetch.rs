@@ -1,16 +1,17 @@
 //! Software prefetch: asks the CPU to start loading memory that a loop will
 //! read a few iterations later.
 //!
-//! Records of a snapshot that was not in key order are read in an order
-//! the hardware prefetchers cannot guess, and each one costs a wait on main
-//! memory: about 100 ns, against some 10 ns of work. A loop that names the
-//! record it will want several iterations ahead has the loads under way
-//! while it works, so the waits overlap instead of adding up.
+//! The diff reads the records of a snapshot that was not in key order, and
+//! the mock copies the documents of a large workspace, in an order the
+//! hardware prefetchers cannot guess: each one costs a wait on main memory,
+//! about 100 ns, against some 10 ns of work. A loop that names what it will
+//! want several iterations ahead has the loads under way while it works, so
+//! the waits overlap instead of adding up.
 
 /// Starts loading the cache lines of `bytes`, at most `max_lines` of them
 /// (64 bytes each). A hint only: it changes no value and never faults.
 #[inline(always)]
-pub(super) fn bytes(bytes: &[u8], max_lines: usize) {
+pub(crate) fn bytes(bytes: &[u8], max_lines: usize) {
     for line in bytes.chunks(64).take(max_lines) {
         line_of(line.as_ptr());
     }
