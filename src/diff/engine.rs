@@ -227,7 +227,6 @@ impl Windows {
 
 /// Per first byte of a kind's keys: one key starting with it, and how many
 /// leading bytes every key starting with it shares with that one.
-#[derive(Clone)]
 struct KeyBuckets<'k> {
     first: [Option<&'k [u8]>; 256],
     common: [u32; 256],

@@ -260,6 +260,8 @@ impl Workspace {
     }
 }
 
+/// How many cache lines of each document a SCIM page asks for ahead.
+const DOC_PREFETCH_LINES: usize = 16;
 /// The SCIM list answer: `startIndex` (1-based) and `count` paging, an
 /// empty `Resources` past the end, `startIndex` echoed.
 pub(crate) fn list(ws: &Workspace, kind: ScimKind, q: &Query) -> Reply {
@@ -283,14 +285,16 @@ pub(crate) fn list(ws: &Workspace, kind: ScimKind, q: &Query) -> Reply {
         // The fast path: a positional slice of stored text, copied once
         // into a buffer of the page's size.
         let page = store.items.slice(start - 1, count);
-        // Asks for every document's bytes while summing their sizes: in a
-        // large workspace they are far apart in memory, and the copy below
-        // would otherwise wait on each in turn.
+        // Asks for every document's first bytes while summing their sizes:
+        // in a large workspace they are far apart in memory, and the copy
+        // below would otherwise wait on each in turn. A typical user is
+        // 7 lines; the cap keeps a huge document (a user in thousands of
+        // groups) from flooding the queue, and the copy streams the rest.
         let size: usize = page
             .clone()
             .map(|(_, e)| {
                 let doc = e.doc.as_str();
-                crate::prefetch::bytes(doc.as_bytes(), usize::MAX);
+                crate::prefetch::bytes(doc.as_bytes(), DOC_PREFETCH_LINES);
                 doc.len() + 1
             })
             .sum();
