@@ -212,16 +212,27 @@ impl Windows {
         let Some(&b) = key.first() else {
             return 0;
         };
-        let mut bytes = [0u8; 16];
-        bytes[0] = b;
         let from = usize::try_from(self.skip[usize::from(b)]).unwrap_or(usize::MAX);
-        for (out, k) in bytes[1..]
-            .iter_mut()
-            .zip(key.get(from..).unwrap_or_default())
-        {
-            *out = *k;
-        }
-        u128::from_be_bytes(bytes)
+        (u128::from(b) << 120) | (window_at(key, from) >> 8)
+    }
+}
+
+/// The 16 bytes of `key` from `from`, big-endian and zero-padded past its
+/// end: two windows of keys that share their first `from` bytes, when they
+/// differ, order the keys as the keys do (a zero of padding sorts first,
+/// as a shorter key does; a tie goes to the keys themselves).
+fn window_at(key: &[u8], from: usize) -> u128 {
+    let mut bytes = [0u8; 16];
+    for (out, k) in bytes.iter_mut().zip(key.get(from..).unwrap_or_default()) {
+        *out = *k;
+    }
+    u128::from_be_bytes(bytes)
+}
+
+/// Asks for the key of the record `KEY_AHEAD` after the `n`th.
+fn prefetch_key_ahead<R: RecordAccess>(records: &[R], n: usize) {
+    if let Some(ahead) = records.get(n + KEY_AHEAD) {
+        prefetch::bytes(ahead.key().as_bytes(), 1);
     }
 }
 
@@ -258,9 +269,7 @@ impl<'k> KeyBuckets<'k> {
     /// Adds every record's key.
     fn add_all<R: RecordAccess>(&mut self, records: &'k [R]) {
         for (n, rec) in records.iter().enumerate() {
-            if let Some(ahead) = records.get(n + KEY_AHEAD) {
-                prefetch::bytes(ahead.key().as_bytes(), 1);
-            }
+            prefetch_key_ahead(records, n);
             self.add(rec.key().as_bytes());
         }
     }
@@ -353,9 +362,7 @@ fn views<'a, R: RecordAccess>(
                 .iter()
                 .enumerate()
                 .map(|(n, rec)| {
-                    if let Some(ahead) = records.get(n + KEY_AHEAD) {
-                        prefetch::bytes(ahead.key().as_bytes(), 1);
-                    }
+                    prefetch_key_ahead(records, n);
                     Entry {
                         prefix: windows.map_or(0, |w| w.prefix(rec.key())),
                         key: rec.key(),
@@ -443,16 +450,6 @@ fn sort_run<'a, R: RecordAccess>(
         run.sort_unstable_by(entry_order);
         return;
     }
-    // The bytes after the shared ones, zero-padded: as in [`Windows`], two
-    // windows that differ order their keys as the keys do.
-    let window = |key: &str| {
-        let mut bytes = [0u8; 16];
-        let rest = key.as_bytes().get(shared..).unwrap_or_default();
-        for (out, k) in bytes.iter_mut().zip(rest) {
-            *out = *k;
-        }
-        u128::from_be_bytes(bytes)
-    };
     let mut keyed = std::mem::take(scratch);
     keyed.clear();
     keyed.extend(run.iter().enumerate().map(|(n, e)| {
@@ -460,7 +457,7 @@ fn sort_run<'a, R: RecordAccess>(
             let rest = ahead.key.as_bytes().get(shared..).unwrap_or_default();
             prefetch::bytes(rest, 1);
         }
-        (window(e.key), *e)
+        (window_at(e.key.as_bytes(), shared), *e)
     }));
     keyed.sort_unstable_by_key(|(w, _)| *w);
     for (slot, (_, e)) in run.iter_mut().zip(&keyed) {
