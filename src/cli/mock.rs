@@ -142,6 +142,10 @@ pub async fn serve(args: MockServeArgs) -> anyhow::Result<ExitCode> {
         seed: args.seed,
     };
     faults.validate().map_err(anyhow::Error::msg)?;
+    // Listening starts before the port is printed: a script that reads the
+    // port and signals at once must not find the signal ignored (background
+    // jobs of a non-interactive shell start with SIGINT ignored) or fatal.
+    let signals = Signals::listen()?;
     let mut fixtures = Vec::new();
     for path in &args.fixtures {
         fixtures.push((load_fixture(path)?, path.display().to_string()));
@@ -179,29 +183,49 @@ pub async fn serve(args: MockServeArgs) -> anyhow::Result<ExitCode> {
         .context("cannot write to stdout")?;
     stdout.flush().await.context("cannot write to stdout")?;
 
-    wait_for_signal().await?;
+    signals.wait().await?;
     for server in servers {
         server.shutdown().await;
     }
     Ok(ExitCode::SUCCESS)
 }
 
-/// Waits for SIGINT (Ctrl-C) or SIGTERM.
-async fn wait_for_signal() -> anyhow::Result<()> {
+/// SIGINT (Ctrl-C) and SIGTERM, listened for from creation on.
+struct Signals {
     #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        let mut term = signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?;
-        tokio::select! {
-            r = tokio::signal::ctrl_c() => r.context("cannot listen for SIGINT")?,
-            _ = term.recv() => {}
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    /// Installs the handlers now, so a signal sent from here on is caught.
+    fn listen() -> anyhow::Result<Signals> {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            Ok(Signals {
+                interrupt: signal(SignalKind::interrupt()).context("cannot listen for SIGINT")?,
+                terminate: signal(SignalKind::terminate()).context("cannot listen for SIGTERM")?,
+            })
         }
+        #[cfg(not(unix))]
+        Ok(Signals {})
     }
-    #[cfg(not(unix))]
-    tokio::signal::ctrl_c()
-        .await
-        .context("cannot listen for Ctrl-C")?;
-    Ok(())
+
+    /// Waits for either signal.
+    async fn wait(mut self) -> anyhow::Result<()> {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = self.interrupt.recv() => {}
+            _ = self.terminate.recv() => {}
+        }
+        #[cfg(not(unix))]
+        tokio::signal::ctrl_c()
+            .await
+            .context("cannot listen for Ctrl-C")?;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

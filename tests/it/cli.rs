@@ -399,3 +399,54 @@ fn the_readme_plan_example_passes_its_checks_and_its_rehearsal() {
         );
     }
 }
+
+/// `mock serve` exits 0 on SIGINT or SIGTERM sent the moment its port is
+/// printed, even when started with SIGINT ignored, as a non-interactive
+/// shell starts its background jobs (`standby mock serve … &`).
+#[cfg(unix)]
+#[test]
+fn mock_serve_exits_0_on_a_signal_sent_as_soon_as_the_port_is_printed() {
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+    use std::time::{Duration, Instant};
+
+    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/primary.json");
+    for signal in ["INT", "TERM"] {
+        let mut mock = Command::new("sh")
+            .arg("-c")
+            .arg(r#"trap "" INT; exec "$0" mock serve --fixture "$1""#)
+            .arg(env!("CARGO_BIN_EXE_standby"))
+            .arg(&fixture)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("mock starts");
+        let mut first = String::new();
+        BufReader::new(mock.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        assert!(
+            first.starts_with("listening on http://127.0.0.1:"),
+            "{first}"
+        );
+        let sent = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(mock.id().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(sent.success());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let status = loop {
+            if let Some(status) = mock.try_wait().unwrap() {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = mock.kill();
+                let _ = mock.wait();
+                panic!("SIG{signal}: `mock serve` still running 20 s after the signal");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        assert_eq!(status.code(), Some(0), "SIG{signal}: {status:?}");
+    }
+}
