@@ -158,26 +158,238 @@ struct RawFixture<'a> {
     workspace_conf: Option<serde_json::Map<String, Value>>,
 }
 
+/// The arrays of a fixture, in [`RawFixture`]'s field order.
+const SECTIONS: [&str; 20] = [
+    "users",
+    "groups",
+    "service_principals",
+    "jobs",
+    "runs",
+    "clusters",
+    "cluster_libraries",
+    "instance_pools",
+    "cluster_policies",
+    "global_init_scripts",
+    "workspace_objects",
+    "repos",
+    "secret_scopes",
+    "permissions",
+    "catalogs",
+    "schemas",
+    "tables",
+    "grants",
+    "sql_warehouses",
+    "ip_access_lists",
+];
+
+/// Sections whose loader parses the whole item with `serde_json` (or a
+/// stricter scanner), so it rejects any text that is not exactly one JSON
+/// value; items of the others are checked apart on the line-split path.
+const SELF_CHECKING: [&str; 7] = [
+    "users",
+    "groups",
+    "service_principals",
+    "jobs",
+    "workspace_objects",
+    "permissions",
+    "tables",
+];
+
+/// A fixture split into its top-level settings and each array's item texts
+/// (slices of the fixture text, without surrounding whitespace).
+struct Parts<'t> {
+    fixture_version: u32,
+    name: Option<String>,
+    workspace_id: Option<String>,
+    clock: Option<ClockSpec>,
+    durations: Option<Durations>,
+    workspace_conf: Option<serde_json::Map<String, Value>>,
+    /// Items, by index in [`SECTIONS`].
+    items: [Vec<&'t str>; SECTIONS.len()],
+    /// True when split by lines: items are not yet known to be JSON.
+    by_lines: bool,
+}
+
+impl<'t> Parts<'t> {
+    /// The items of a section.
+    fn of(&self, section: &str) -> &[&'t str] {
+        SECTIONS
+            .iter()
+            .position(|s| *s == section)
+            .map_or(&[], |i| &self.items[i])
+    }
+
+    /// From a full parse (what the text means, whatever its layout).
+    fn from_raw(raw: RawFixture<'t>) -> Parts<'t> {
+        let RawFixture {
+            fixture_version,
+            name,
+            workspace_id,
+            clock,
+            durations,
+            users,
+            groups,
+            service_principals,
+            jobs,
+            runs,
+            clusters,
+            cluster_libraries,
+            instance_pools,
+            cluster_policies,
+            global_init_scripts,
+            workspace_objects,
+            repos,
+            secret_scopes,
+            permissions,
+            catalogs,
+            schemas,
+            tables,
+            grants,
+            sql_warehouses,
+            ip_access_lists,
+            workspace_conf,
+        } = raw;
+        let items = [
+            users,
+            groups,
+            service_principals,
+            jobs,
+            runs,
+            clusters,
+            cluster_libraries,
+            instance_pools,
+            cluster_policies,
+            global_init_scripts,
+            workspace_objects,
+            repos,
+            secret_scopes,
+            permissions,
+            catalogs,
+            schemas,
+            tables,
+            grants,
+            sql_warehouses,
+            ip_access_lists,
+        ]
+        .map(|v| v.into_iter().map(RawValue::get).collect());
+        Parts {
+            fixture_version,
+            name,
+            workspace_id,
+            clock,
+            durations,
+            workspace_conf,
+            items,
+            by_lines: false,
+        }
+    }
+
+    /// Splits a fixture written one array item per line (as `generate` and
+    /// dumps write them) without parsing the items: the top-level parse of
+    /// a large fixture is a long single-threaded step, and each item is
+    /// parsed again by its loader anyway.
+    ///
+    /// The text with every item replaced by `0` (its skeleton) must parse
+    /// as a fixture with as many items in each array as were split off;
+    /// then, once each item is shown to be one JSON value, the text is valid
+    /// and means what a full parse would make of it. `None` when the layout
+    /// is not one item per line (the caller then parses the text whole).
+    fn by_lines(text: &'t str) -> Option<Parts<'t>> {
+        const WS: [char; 4] = [' ', '\t', '\r', '\n'];
+        let mut items: [Vec<&'t str>; SECTIONS.len()] = Default::default();
+        let mut skeleton = String::with_capacity(1 << 16);
+        let mut open: Option<usize> = None;
+        for line in text.split('\n') {
+            match open {
+                None => {
+                    open = opening(line.trim_matches(WS));
+                    skeleton.push_str(line);
+                }
+                Some(section) => {
+                    let body = line.trim_start_matches(WS);
+                    let end = body
+                        .trim_end_matches(|c| WS.contains(&c) || c == ',' || c == ']')
+                        .len();
+                    let (item, rest) = body.split_at(end);
+                    if !item.is_empty() {
+                        items[section].push(item);
+                        skeleton.push('0');
+                    }
+                    skeleton.push_str(rest);
+                    if rest.contains(']') {
+                        open = None;
+                    }
+                }
+            }
+            skeleton.push('\n');
+        }
+        let raw: RawFixture<'_> = serde_json::from_str(&skeleton).ok()?;
+        let shape = Parts::from_raw(raw);
+        let same = shape.items.iter().zip(&items).all(|(a, b)| a.len() == b.len());
+        same.then_some(Parts {
+            fixture_version: shape.fixture_version,
+            name: shape.name,
+            workspace_id: shape.workspace_id,
+            clock: shape.clock,
+            durations: shape.durations,
+            workspace_conf: shape.workspace_conf,
+            items,
+            by_lines: true,
+        })
+    }
+}
+
+/// The section a line opens when it is `"name": [` with items to follow.
+fn opening(line: &str) -> Option<usize> {
+    let rest = line.strip_prefix('"')?;
+    let (name, rest) = rest.split_once('"')?;
+    let rest = rest.trim_start().strip_prefix(':')?.trim_start();
+    if rest != "[" {
+        return None;
+    }
+    SECTIONS.iter().position(|s| *s == name)
+}
+
 /// A kind's loader: adds one item (its JSON text) to the workspace.
 type Loader = fn(&mut Workspace, &str) -> Result<(), LoadError>;
 
 impl Fixture {
     /// Parses and validates fixture text; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Fixture, FixtureError> {
+        let started = std::time::Instant::now();
+        if let Some(parts) = Parts::by_lines(text) {
+            tracing::debug!(elapsed = ?started.elapsed(), bytes = text.len(), "fixture: split by lines");
+            match Fixture::build(text, origin, parts, started) {
+                Ok(fixture) => return Ok(fixture),
+                // An item on the line-split path may be more than one (two
+                // on a line): the full parse below decides, and names the
+                // first real error exactly.
+                Err(e) => tracing::debug!(error = %e, "fixture: split by lines failed; parsing it whole"),
+            }
+        }
+        let raw: RawFixture<'_> = serde_json::from_str(text).map_err(|e| FixtureError::Invalid {
+            origin: origin.to_owned(),
+            line: e.line(),
+            column: e.column(),
+            message: super::http::strip_position(&e.to_string()),
+        })?;
+        tracing::debug!(elapsed = ?started.elapsed(), bytes = text.len(), "fixture: top level parsed");
+        Fixture::build(text, origin, Parts::from_raw(raw), started)
+    }
+
+    /// Loads the split fixture into a workspace.
+    fn build(
+        text: &str,
+        origin: &str,
+        raw: Parts<'_>,
+        started: std::time::Instant,
+    ) -> Result<Fixture, FixtureError> {
         let invalid = |line: usize, column: usize, message: String| FixtureError::Invalid {
             origin: origin.to_owned(),
             line,
             column,
             message,
         };
-        let started = std::time::Instant::now();
-        let raw: RawFixture<'_> = serde_json::from_str(text).map_err(|e| {
-            invalid(
-                e.line(),
-                e.column(),
-                super::http::strip_position(&e.to_string()),
-            )
-        })?;
         if raw.fixture_version != FIXTURE_VERSION {
             return Err(invalid(
                 1,
@@ -188,7 +400,6 @@ impl Fixture {
                 ),
             ));
         }
-        tracing::debug!(elapsed = ?started.elapsed(), bytes = text.len(), "fixture: top level parsed");
         let name = raw.name.clone().unwrap_or_else(|| "workspace".to_owned());
         let workspace_id = match &raw.workspace_id {
             Some(id) if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) => id.clone(),
@@ -218,60 +429,60 @@ impl Fixture {
 
         // Order matters: principals before groups (members), objects before
         // the permissions and libraries that name them.
-        let sections: [(&str, &[&RawValue], Loader); 18] = [
-            ("users", &raw.users, super::users::load),
+        let sections: [(&str, &[&str], Loader); 18] = [
+            ("users", raw.of("users"), super::users::load),
             (
                 "service_principals",
-                &raw.service_principals,
+                raw.of("service_principals"),
                 super::service_principals::load,
             ),
-            ("groups", &raw.groups, super::groups::load),
+            ("groups", raw.of("groups"), super::groups::load),
             (
                 "instance_pools",
-                &raw.instance_pools,
+                raw.of("instance_pools"),
                 super::instance_pools::load,
             ),
             (
                 "cluster_policies",
-                &raw.cluster_policies,
+                raw.of("cluster_policies"),
                 super::cluster_policies::load,
             ),
-            ("clusters", &raw.clusters, super::clusters::load),
+            ("clusters", raw.of("clusters"), super::clusters::load),
             (
                 "cluster_libraries",
-                &raw.cluster_libraries,
+                raw.of("cluster_libraries"),
                 super::clusters::load_libraries,
             ),
             (
                 "global_init_scripts",
-                &raw.global_init_scripts,
+                raw.of("global_init_scripts"),
                 super::global_init_scripts::load,
             ),
             (
                 "workspace_objects",
-                &raw.workspace_objects,
+                raw.of("workspace_objects"),
                 super::workspace::load,
             ),
-            ("repos", &raw.repos, super::repos::load),
-            ("jobs", &raw.jobs, super::jobs::load),
-            ("runs", &raw.runs, super::runs::load),
-            ("secret_scopes", &raw.secret_scopes, super::secrets::load),
+            ("repos", raw.of("repos"), super::repos::load),
+            ("jobs", raw.of("jobs"), super::jobs::load),
+            ("runs", raw.of("runs"), super::runs::load),
+            ("secret_scopes", raw.of("secret_scopes"), super::secrets::load),
             (
                 "sql_warehouses",
-                &raw.sql_warehouses,
+                raw.of("sql_warehouses"),
                 super::sql_warehouses::load,
             ),
             (
                 "ip_access_lists",
-                &raw.ip_access_lists,
+                raw.of("ip_access_lists"),
                 super::ip_access_lists::load,
             ),
-            ("catalogs", &raw.catalogs, super::catalog::load_catalog),
-            ("schemas", &raw.schemas, super::catalog::load_schema),
-            ("tables", &raw.tables, super::catalog::load_table),
+            ("catalogs", raw.of("catalogs"), super::catalog::load_catalog),
+            ("schemas", raw.of("schemas"), super::catalog::load_schema),
+            ("tables", raw.of("tables"), super::catalog::load_table),
         ];
-        let report = |section: &str, index: usize, item: &RawValue, e: LoadError| {
-            let item_text = item.get();
+        let report = |section: &str, index: usize, item: &str, e: LoadError| {
+            let item_text = item;
             let offset = (item_text.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
             let (line, column) = position(text, offset);
             let (line, column, message) = match e {
@@ -301,19 +512,20 @@ impl Fixture {
         let on_side = |section: &str| section == "workspace_objects";
         let scratch_id = ws.workspace_id.clone();
         const ACL_CHUNK: usize = 4096;
+        let permissions = raw.of("permissions");
         let next_chunk = std::sync::atomic::AtomicUsize::new(0);
         let parse_acls = || {
             let mut done = Vec::new();
             loop {
                 let chunk = next_chunk.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                 let start = chunk.saturating_mul(ACL_CHUNK);
-                if start >= raw.permissions.len() {
+                if start >= permissions.len() {
                     return done;
                 }
-                let end = (start + ACL_CHUNK).min(raw.permissions.len());
-                let parsed: Vec<_> = raw.permissions[start..end]
+                let end = (start + ACL_CHUNK).min(permissions.len());
+                let parsed: Vec<_> = permissions[start..end]
                     .iter()
-                    .map(|item| super::permissions::parse(item.get()))
+                    .map(|item| super::permissions::parse(item))
                     .collect();
                 done.push((chunk, parsed));
             }
@@ -321,15 +533,22 @@ impl Fixture {
         // Loads the sections one thread owns, in order, up to the first bad item.
         let load = |ws: &mut Workspace,
                     side: bool|
-         -> Result<(), (&str, usize, &RawValue, LoadError)> {
+         -> Result<(), (&str, usize, &str, LoadError)> {
             sections
                 .iter()
                 .filter(|(section, _, _)| on_side(section) == side)
                 .try_for_each(|(section, items, loader)| {
                     let started = std::time::Instant::now();
                     ws.reserve(section, items.len());
+                    // On the line-split path, an item whose loader does not
+                    // parse it whole is first shown to be one JSON value.
+                    let check = raw.by_lines && !SELF_CHECKING.contains(section);
                     items.iter().enumerate().try_for_each(|(index, item)| {
-                        loader(ws, item.get()).map_err(|e| (*section, index, *item, e))
+                        if check {
+                            serde_json::from_str::<&RawValue>(item)
+                                .map_err(|e| (*section, index, *item, e.into()))?;
+                        }
+                        loader(ws, item).map_err(|e| (*section, index, *item, e))
                     })?;
                     if !items.is_empty() {
                         tracing::debug!(section, items = items.len(), elapsed = ?started.elapsed(), "fixture: section loaded");
@@ -379,8 +598,11 @@ impl Fixture {
         }
         ws.objects = std::mem::take(&mut scratch.objects);
         ws.ids.object = ws.ids.object.max(scratch.ids.object);
-        for (index, item) in raw.grants.iter().enumerate() {
-            super::catalog::load_grants(&mut ws, item.get())
+        for (index, item) in raw.of("grants").iter().enumerate() {
+            if raw.by_lines {
+                serde_json::from_str::<&RawValue>(item).map_err(|e| report("grants", index, item, e.into()))?;
+            }
+            super::catalog::load_grants(&mut ws, item)
                 .map_err(|e| report("grants", index, item, e))?;
         }
         let mut chunks: Vec<_> = mine.into_iter().chain(theirs).collect();
@@ -389,7 +611,7 @@ impl Fixture {
         super::permissions::reserve(&mut ws, &acls);
         for (index, acl) in acls.into_iter().enumerate() {
             acl.and_then(|acl| super::permissions::insert(&mut ws, acl))
-                .map_err(|e| report("permissions", index, raw.permissions[index], e))?;
+                .map_err(|e| report("permissions", index, permissions[index], e))?;
         }
         tracing::debug!(elapsed = ?started.elapsed(), "fixture: ACLs stored");
         if let Some(conf) = raw.workspace_conf {
