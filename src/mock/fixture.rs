@@ -325,7 +325,11 @@ impl<'t> Parts<'t> {
         }
         let raw: RawFixture<'_> = serde_json::from_str(&skeleton).ok()?;
         let shape = Parts::from_raw(raw);
-        let same = shape.items.iter().zip(&items).all(|(a, b)| a.len() == b.len());
+        let same = shape
+            .items
+            .iter()
+            .zip(&items)
+            .all(|(a, b)| a.len() == b.len());
         same.then_some(Parts {
             fixture_version: shape.fixture_version,
             name: shape.name,
@@ -364,15 +368,27 @@ impl Fixture {
                 // An item on the line-split path may be more than one (two
                 // on a line): the full parse below decides, and names the
                 // first real error exactly.
-                Err(e) => tracing::debug!(error = %e, "fixture: split by lines failed; parsing it whole"),
+                Err(e) => {
+                    tracing::debug!(error = %e, "fixture: split by lines failed; parsing it whole")
+                }
             }
         }
-        let raw: RawFixture<'_> = serde_json::from_str(text).map_err(|e| FixtureError::Invalid {
-            origin: origin.to_owned(),
-            line: e.line(),
-            column: e.column(),
-            message: super::http::strip_position(&e.to_string()),
-        })?;
+        Fixture::parse_whole(text, origin, started)
+    }
+
+    /// Parses the text whole (any layout), then loads it.
+    fn parse_whole(
+        text: &str,
+        origin: &str,
+        started: std::time::Instant,
+    ) -> Result<Fixture, FixtureError> {
+        let raw: RawFixture<'_> =
+            serde_json::from_str(text).map_err(|e| FixtureError::Invalid {
+                origin: origin.to_owned(),
+                line: e.line(),
+                column: e.column(),
+                message: super::http::strip_position(&e.to_string()),
+            })?;
         tracing::debug!(elapsed = ?started.elapsed(), bytes = text.len(), "fixture: top level parsed");
         Fixture::build(text, origin, Parts::from_raw(raw), started)
     }
@@ -466,7 +482,11 @@ impl Fixture {
             ("repos", raw.of("repos"), super::repos::load),
             ("jobs", raw.of("jobs"), super::jobs::load),
             ("runs", raw.of("runs"), super::runs::load),
-            ("secret_scopes", raw.of("secret_scopes"), super::secrets::load),
+            (
+                "secret_scopes",
+                raw.of("secret_scopes"),
+                super::secrets::load,
+            ),
             (
                 "sql_warehouses",
                 raw.of("sql_warehouses"),
@@ -531,9 +551,7 @@ impl Fixture {
             }
         };
         // Loads the sections one thread owns, in order, up to the first bad item.
-        let load = |ws: &mut Workspace,
-                    side: bool|
-         -> Result<(), (&str, usize, &str, LoadError)> {
+        let load = |ws: &mut Workspace, side: bool| -> Result<(), (&str, usize, &str, LoadError)> {
             sections
                 .iter()
                 .filter(|(section, _, _)| on_side(section) == side)
@@ -562,13 +580,13 @@ impl Fixture {
                     Workspace::new(String::new(), scratch_id, start_ms, Durations::default());
                 scratch.begin_load();
                 let loaded = load(&mut scratch, true);
-                // Which folder each object joins: the longest step of
-                // finishing the objects, done while the other kinds load.
-                let plan = scratch.objects.plan_links();
-                tracing::debug!(elapsed = ?started.elapsed(), "fixture: folder links planned");
+                // Linking the objects into their folders is the longest
+                // step of finishing them: done here, while other kinds load.
+                let orphans = scratch.objects.link_loaded();
+                tracing::debug!(elapsed = ?started.elapsed(), "fixture: objects linked into folders");
                 let acls = parse_acls();
                 tracing::debug!(elapsed = ?started.elapsed(), "fixture: side thread done");
-                (scratch, loaded, acls, plan)
+                (scratch, loaded, acls, orphans)
             });
             let main = load(&mut ws, false);
             tracing::debug!(elapsed = ?started.elapsed(), "fixture: main sections loaded");
@@ -576,7 +594,7 @@ impl Fixture {
             (side.join(), main, mine)
         });
         tracing::debug!(elapsed = ?started.elapsed(), "fixture: objects loaded");
-        let (mut scratch, loaded, theirs, plan) = side.map_err(|_| {
+        let (mut scratch, loaded, theirs, orphans) = side.map_err(|_| {
             invalid(
                 1,
                 1,
@@ -600,7 +618,8 @@ impl Fixture {
         ws.ids.object = ws.ids.object.max(scratch.ids.object);
         for (index, item) in raw.of("grants").iter().enumerate() {
             if raw.by_lines {
-                serde_json::from_str::<&RawValue>(item).map_err(|e| report("grants", index, item, e.into()))?;
+                serde_json::from_str::<&RawValue>(item)
+                    .map_err(|e| report("grants", index, item, e.into()))?;
             }
             super::catalog::load_grants(&mut ws, item)
                 .map_err(|e| report("grants", index, item, e))?;
@@ -618,7 +637,7 @@ impl Fixture {
             super::workspace_conf::load(&mut ws, conf)
                 .map_err(|m| invalid(1, 1, format!("`workspace_conf`: {m}")))?;
         }
-        ws.finish_load(Some(plan));
+        ws.finish_load(Some(orphans));
         tracing::debug!(elapsed = ?started.elapsed(), "fixture: loaded");
         Ok(Fixture { ws })
     }
@@ -689,13 +708,13 @@ impl Workspace {
     }
 
     /// Cross-kind work after every item is in: implied folders, derived
-    /// state, schedules, counters above every id the fixture used (`links`:
-    /// the objects' links, when worked out ahead).
-    fn finish_load(&mut self, links: Option<super::workspace::LinkPlan>) {
+    /// state, schedules, counters above every id the fixture used
+    /// (`orphans`: when the objects were linked ahead, the paths left over).
+    fn finish_load(&mut self, orphans: Option<Vec<Box<str>>>) {
         let started = std::time::Instant::now();
         self.end_load();
         tracing::debug!(elapsed = ?started.elapsed(), "fixture: collections sorted");
-        self.finish_objects(links);
+        self.finish_objects(orphans);
         tracing::debug!(elapsed = ?started.elapsed(), "fixture: folders linked");
         self.finish_jobs();
         self.finish_compute();
@@ -849,6 +868,128 @@ mod tests {
             .replace("/nope/1", "/jobs/4501");
         let f = Fixture::parse(&ok, "t.json").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(f.ws.jobs.items.len(), 5000);
+    }
+
+    /// A tiny generated workspace in both one-item-per-line layouts: the
+    /// generator's and a dump's.
+    fn line_layouts() -> &'static [String; 2] {
+        static TEXTS: std::sync::OnceLock<[String; 2]> = std::sync::OnceLock::new();
+        TEXTS.get_or_init(|| {
+            let spec = super::super::generate::GenerateSpec {
+                users: 3,
+                groups: 2,
+                members_per_group: 2,
+                service_principals: 1,
+                jobs: 3,
+                tasks_per_job: 2,
+                clusters: 1,
+                pools: 1,
+                policies: 1,
+                notebooks: 4,
+                folders: 2,
+                secret_scopes: 1,
+                secrets_per_scope: 1,
+                catalogs: 1,
+                schemas: 1,
+                tables: 2,
+                warehouses: 1,
+                ..Default::default()
+            };
+            let mut generated = Vec::new();
+            super::super::generate::write_fixture(&spec, &mut generated).unwrap();
+            let generated = String::from_utf8(generated).unwrap();
+            let dumped = Fixture::parse(&generated, "g.json").unwrap().to_json();
+            [generated, dumped]
+        })
+    }
+
+    /// The outcome of loading, comparable: the dump, or the error.
+    fn outcome(r: Result<Fixture, FixtureError>) -> Result<String, String> {
+        r.map(|f| f.to_json()).map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn both_line_layouts_are_split_by_lines_and_load_as_a_whole_parse_does() {
+        for text in line_layouts() {
+            let parts = Parts::by_lines(text).expect("split by lines");
+            assert_eq!(parts.of("users").len(), 3);
+            for section in SECTIONS {
+                for item in parts.of(section) {
+                    assert!(
+                        item.starts_with('{') && item.ends_with('}'),
+                        "{section}: {item}"
+                    );
+                }
+            }
+            // Loaded from the split, with no fallback to the whole parse.
+            let split = Fixture::build(text, "t.json", parts, std::time::Instant::now());
+            assert!(split.is_ok(), "{:?}", split.err());
+            let whole = Fixture::parse_whole(text, "t.json", std::time::Instant::now());
+            assert_eq!(outcome(Fixture::parse(text, "t.json")), outcome(whole));
+        }
+        // A pretty-printed fixture is not in the layout: it is parsed whole.
+        let pretty = r#"{
+  "fixture_version": 1,
+  "users": [
+    {
+      "id": "1",
+      "userName": "a@x.com"
+    }
+  ]
+}"#;
+        assert!(Parts::by_lines(pretty).is_none());
+        assert!(Fixture::parse(pretty, "t.json").is_ok());
+    }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(256))]
+
+        /// Whatever is done to a fixture's lines (two items on one line, a
+        /// comma lost or added, a line repeated, dropped or moved, a section
+        /// opened inside a setting), loading it means what a whole parse
+        /// means: the same workspace, or the same error at the same place.
+        #[test]
+        fn a_line_split_fixture_means_what_a_whole_parse_does(
+            dumped in proptest::bool::ANY,
+            edits in proptest::collection::vec((0usize..1_000, 0u8..7), 1..4),
+        ) {
+            let mut lines: Vec<String> = line_layouts()[usize::from(dumped)]
+                .lines()
+                .map(str::to_owned)
+                .collect();
+            for (at, edit) in edits {
+                let i = at % lines.len();
+                match edit {
+                    0 if i + 1 < lines.len() => {
+                        let next = lines.remove(i + 1);
+                        lines[i].push_str(&next);
+                    }
+                    1 => {
+                        if let Some(p) = lines[i].rfind(',') {
+                            lines[i].remove(p);
+                        }
+                    }
+                    2 => lines[i].push(','),
+                    3 => {
+                        let copy = lines[i].clone();
+                        lines.insert(i, copy);
+                    }
+                    4 if lines.len() > 1 => {
+                        lines.remove(i);
+                    }
+                    5 if i + 1 < lines.len() => lines.swap(i, i + 1),
+                    _ => {
+                        let conf = r#""workspace_conf": {"users":["#;
+                        lines.insert(i, conf.to_owned());
+                        lines.insert(i + 1, r#"{"id": "77", "userName": "z@x.com"}"#.to_owned());
+                        lines.insert(i + 2, "]},".to_owned());
+                    }
+                }
+            }
+            let text = lines.join("\n");
+            let whole = Fixture::parse_whole(&text, "t.json", std::time::Instant::now());
+            proptest::prop_assert_eq!(outcome(Fixture::parse(&text, "t.json")), outcome(whole));
+        }
     }
 
     #[test]

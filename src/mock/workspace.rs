@@ -45,15 +45,6 @@ pub(crate) struct WsObj {
     listing: Rendered,
 }
 
-/// Which folder each object joins, worked out before the folders are touched.
-#[derive(Debug, Default)]
-pub(crate) struct LinkPlan {
-    /// Parent path → the paths of its children.
-    children: FastMap<Box<str>, Vec<Box<str>>>,
-    /// Paths whose parent does not exist (yet).
-    orphans: Vec<Box<str>>,
-}
-
 /// Every workspace object.
 #[derive(Debug, Default)]
 pub(crate) struct WsStore {
@@ -75,27 +66,38 @@ impl WsStore {
             .map(|o| &*o.object_type)
     }
 
-    /// Works out, from the objects alone (no change to them, so it can run
-    /// while other kinds load), which folder each object joins.
-    pub(crate) fn plan_links(&self) -> LinkPlan {
-        self.plan(self.by_path.keys().cloned().collect())
-    }
-
-    /// The links of `paths`: each path whose parent exists joins it, the
-    /// others are orphans (the root is neither).
-    fn plan(&self, paths: Vec<Box<str>>) -> LinkPlan {
-        let mut plan = LinkPlan::default();
-        for path in paths {
-            match parent_of(&path) {
-                None => {}
-                Some(parent) if self.by_path.contains_key(parent) => {
-                    let parent: Box<str> = parent.into();
-                    plan.children.entry(parent).or_default().push(path);
-                }
-                Some(_) => plan.orphans.push(path),
+    /// Links every object into its parent folder's children where the
+    /// parent is loaded; returns the other paths (the root's children when
+    /// the root is not there yet, and paths whose folders are implied).
+    ///
+    /// Needs only the objects, so a large fixture's objects are linked on
+    /// their loading thread while other kinds load.
+    pub(crate) fn link_loaded(&mut self) -> Vec<Box<str>> {
+        let mut groups: FastMap<&str, Vec<&str>> = FastMap::default();
+        for path in self.by_path.keys() {
+            if let Some(parent) = parent_of(path) {
+                groups.entry(parent).or_default().push(path);
             }
         }
-        plan
+        // One lookup per folder, not per object; each folder's children
+        // are built in one go (a `BTreeSet` collected from sorted paths).
+        let mut links = Vec::with_capacity(groups.len());
+        let mut orphans = Vec::new();
+        for (parent, mut kids) in groups {
+            if self.by_path.contains_key(parent) {
+                kids.sort_unstable();
+                let kids: BTreeSet<Box<str>> = kids.into_iter().map(Box::from).collect();
+                links.push((Box::<str>::from(parent), kids));
+            } else {
+                orphans.extend(kids.into_iter().map(Box::from));
+            }
+        }
+        for (parent, mut kids) in links {
+            if let Some(p) = self.by_path.get_mut(&parent) {
+                p.children.append(&mut kids);
+            }
+        }
+        orphans
     }
 
     /// Makes room for `n` more objects.
@@ -313,20 +315,20 @@ impl Workspace {
     }
 
     /// After load: the root, implied folders, repos' `REPO` objects, and
-    /// every folder's children (`plan`: links worked out ahead from the
-    /// fixture's objects alone, see [`WsStore::plan_links`]).
-    pub(crate) fn finish_objects(&mut self, plan: Option<LinkPlan>) {
+    /// every folder's children (`orphans`: when the fixture's objects were
+    /// linked already, see [`WsStore::link_loaded`], the paths left over).
+    pub(crate) fn finish_objects(&mut self, orphans: Option<Vec<Box<str>>>) {
         if !self.objects.by_path.contains_key("/") {
             let root = self.new_object("/", "DIRECTORY", None, None);
             self.objects.insert("/", root);
         }
+        let mut orphans = orphans.unwrap_or_else(|| self.objects.link_loaded());
         let repos: Vec<(i64, String)> = self
             .repos
             .items
             .iter()
             .filter_map(|(id, r)| r.path.as_deref().map(|p| (*id, p.to_owned())))
             .collect();
-        let mut added = Vec::new();
         for (id, path) in repos {
             if !self.objects.by_path.contains_key(path.as_str())
                 && !self.objects.by_id.contains_key(&id)
@@ -338,27 +340,8 @@ impl Workspace {
                     m.insert("resource_id".into(), Value::from(id.to_string()));
                 });
                 self.objects.insert(&path, obj);
-                added.push(Box::<str>::from(path));
-            }
-        }
-        let plan = match plan {
-            // The objects added since the plan was made are linked like the rest.
-            Some(mut plan) => {
-                let more = self.objects.plan(added);
-                plan.orphans.extend(more.orphans);
-                for (parent, kids) in more.children {
-                    plan.children.entry(parent).or_default().extend(kids);
-                }
-                plan
-            }
-            None => {
-                let paths = self.objects.by_path.keys().cloned().collect();
-                self.objects.plan(paths)
-            }
-        };
-        for (parent, kids) in plan.children {
-            if let Some(p) = self.objects.by_path.get_mut(&parent) {
-                p.children.extend(kids);
+                // Linked with the orphans below (an existing parent is only linked).
+                orphans.push(path.into());
             }
         }
         // Only a path whose parent is missing creates folders, with ids in
@@ -366,7 +349,6 @@ impl Workspace {
         // may have come since: then the path is only linked). Sorted, a
         // folder comes before everything under it, so once a parent existed
         // before, the chain above it is linked already.
-        let mut orphans = plan.orphans;
         orphans.sort_unstable();
         for path in orphans {
             let mut child: Box<str> = path;
