@@ -354,6 +354,120 @@ fn opening(line: &str) -> Option<usize> {
     SECTIONS.iter().position(|s| *s == name)
 }
 
+/// A parsed fixture ACL and its index in `permissions`.
+type IndexedAcl = (usize, Result<super::permissions::ParsedAcl, LoadError>);
+
+/// Fixture ACLs parsed a chunk at a time by both loading threads, sorted by
+/// the thread that stores them: the one holding the workspace objects
+/// stores theirs, the other the rest (and every ACL that did not parse).
+struct AclChunks<'t> {
+    items: &'t [&'t str],
+    next: std::sync::atomic::AtomicUsize,
+    state: std::sync::Mutex<ChunkState>,
+    all_parsed: std::sync::Condvar,
+}
+
+#[derive(Default)]
+struct ChunkState {
+    parsed: usize,
+    /// A parsing thread panicked: nobody waits for its chunk.
+    failed: bool,
+    /// By chunk: the workspace objects' ACLs, and the others.
+    objects: Vec<(usize, Vec<IndexedAcl>)>,
+    others: Vec<(usize, Vec<IndexedAcl>)>,
+}
+
+/// ACLs per chunk: large enough to keep the lock cold, small enough to
+/// share the work evenly at the end.
+const ACL_CHUNK: usize = 4096;
+
+impl<'t> AclChunks<'t> {
+    fn new(items: &'t [&'t str]) -> Self {
+        AclChunks {
+            items,
+            next: std::sync::atomic::AtomicUsize::new(0),
+            state: std::sync::Mutex::default(),
+            all_parsed: std::sync::Condvar::new(),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, ChunkState> {
+        self.state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Parses chunks until none is left, waits until the other thread has
+    /// parsed its last, and returns the ACLs this thread stores (`objects`:
+    /// the workspace objects'), in order; `None` if the other thread failed.
+    fn parse_then_take(&self, objects: bool) -> Option<Vec<IndexedAcl>> {
+        let chunks = self.items.len().div_ceil(ACL_CHUNK);
+        loop {
+            let chunk = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            if chunk >= chunks {
+                break;
+            }
+            // Marks the state failed if parsing panics, so the other
+            // thread does not wait for this chunk forever.
+            struct Guard<'a>(&'a AclChunks<'a>);
+            impl Drop for Guard<'_> {
+                fn drop(&mut self) {
+                    if std::thread::panicking() {
+                        self.0.lock().failed = true;
+                        self.0.all_parsed.notify_all();
+                    }
+                }
+            }
+            let guard = Guard(self);
+            let start = chunk * ACL_CHUNK;
+            let end = (start + ACL_CHUNK).min(self.items.len());
+            let (mut on_objects, mut others) = (Vec::new(), Vec::new());
+            for (index, item) in self.items[start..end].iter().enumerate() {
+                let parsed = super::permissions::parse(item);
+                let ours = parsed.as_ref().is_ok_and(|p| p.on_objects());
+                let slot = if ours { &mut on_objects } else { &mut others };
+                slot.push((start + index, parsed));
+            }
+            drop(guard);
+            let mut state = self.lock();
+            state.parsed += 1;
+            state.objects.push((chunk, on_objects));
+            state.others.push((chunk, others));
+            if state.parsed == chunks {
+                self.all_parsed.notify_all();
+            }
+        }
+        let mut state = self.lock();
+        while state.parsed < chunks && !state.failed {
+            state = self
+                .all_parsed
+                .wait(state)
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+        }
+        if state.failed {
+            return None;
+        }
+        let mut mine = std::mem::take(if objects {
+            &mut state.objects
+        } else {
+            &mut state.others
+        });
+        drop(state);
+        mine.sort_unstable_by_key(|(chunk, _)| *chunk);
+        Some(mine.into_iter().flat_map(|(_, acls)| acls).collect())
+    }
+}
+
+/// Stores parsed ACLs in order, up to the first bad one (index, why).
+fn store_acls(ws: &mut Workspace, acls: Vec<IndexedAcl>) -> Result<(), (usize, LoadError)> {
+    super::permissions::reserve(ws, acls.iter().filter_map(|(_, a)| a.as_ref().ok()));
+    for (index, acl) in acls {
+        acl.and_then(|acl| super::permissions::insert(ws, acl))
+            .map_err(|e| (index, e))?;
+    }
+    Ok(())
+}
+
 /// A kind's loader: adds one item (its JSON text) to the workspace.
 type Loader = fn(&mut Workspace, &str) -> Result<(), LoadError>;
 
@@ -523,33 +637,16 @@ impl Fixture {
         // Workspace objects depend on no other kind, and no other kind's
         // loader reads them or moves their id counter (only repos raise it,
         // after them, and the larger counter is kept): a second thread loads
-        // them into a scratch store while this one loads every other kind,
-        // then both parse ACLs (whose text depends on nothing), a chunk at a
-        // time, so neither waits long for the other. Each thread stops at its
-        // first bad item, and the parsed ACLs are checked against the objects
-        // in order after the join, so errors are still reported for the
-        // first bad item in section order.
+        // and links them in a scratch store while this one loads every other
+        // kind and finishes them. Then both parse ACLs (whose text depends on
+        // nothing) a chunk at a time, so neither waits long for the other,
+        // and each stores those whose objects it holds. Each thread stops at
+        // its first bad item, and the first in section (then item) order is
+        // reported, as a load on one thread would.
         let on_side = |section: &str| section == "workspace_objects";
         let scratch_id = ws.workspace_id.clone();
-        const ACL_CHUNK: usize = 4096;
         let permissions = raw.of("permissions");
-        let next_chunk = std::sync::atomic::AtomicUsize::new(0);
-        let parse_acls = || {
-            let mut done = Vec::new();
-            loop {
-                let chunk = next_chunk.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let start = chunk.saturating_mul(ACL_CHUNK);
-                if start >= permissions.len() {
-                    return done;
-                }
-                let end = (start + ACL_CHUNK).min(permissions.len());
-                let parsed: Vec<_> = permissions[start..end]
-                    .iter()
-                    .map(|item| super::permissions::parse(item))
-                    .collect();
-                done.push((chunk, parsed));
-            }
-        };
+        let acls = AclChunks::new(permissions);
         // Loads the sections one thread owns, in order, up to the first bad item.
         let load = |ws: &mut Workspace, side: bool| -> Result<(), (&str, usize, &str, LoadError)> {
             sections
@@ -574,7 +671,8 @@ impl Fixture {
                     Ok(())
                 })
         };
-        let (side, main, mine) = std::thread::scope(|scope| {
+        let grants = raw.of("grants");
+        let (side, main) = std::thread::scope(|scope| {
             let side = scope.spawn(|| {
                 let mut scratch =
                     Workspace::new(String::new(), scratch_id, start_ms, Durations::default());
@@ -584,25 +682,42 @@ impl Fixture {
                 // step of finishing them: done here, while other kinds load.
                 let orphans = scratch.objects.link_loaded();
                 tracing::debug!(elapsed = ?started.elapsed(), "fixture: objects linked into folders");
-                let acls = parse_acls();
+                let stored = acls.parse_then_take(true).map(|mine| store_acls(&mut scratch, mine));
                 tracing::debug!(elapsed = ?started.elapsed(), "fixture: side thread done");
-                (scratch, loaded, acls, orphans)
+                (scratch, loaded, orphans, stored)
             });
-            let main = load(&mut ws, false);
+            let loaded = load(&mut ws, false).and_then(|()| {
+                for (index, item) in grants.iter().enumerate() {
+                    if raw.by_lines {
+                        serde_json::from_str::<&RawValue>(item)
+                            .map_err(|e| ("grants", index, *item, e.into()))?;
+                    }
+                    super::catalog::load_grants(&mut ws, item)
+                        .map_err(|e| ("grants", index, *item, e))?;
+                }
+                Ok(())
+            });
+            if loaded.is_ok() {
+                ws.finish_kinds();
+            }
             tracing::debug!(elapsed = ?started.elapsed(), "fixture: main sections loaded");
-            let mine = parse_acls();
-            (side.join(), main, mine)
+            let stored = acls
+                .parse_then_take(false)
+                .map(|mine| store_acls(&mut ws, mine));
+            (side.join(), (loaded, stored))
         });
-        tracing::debug!(elapsed = ?started.elapsed(), "fixture: objects loaded");
-        let (mut scratch, loaded, theirs, orphans) = side.map_err(|_| {
-            invalid(
-                1,
-                1,
-                "the thread loading workspace objects and permissions failed".to_owned(),
-            )
-        })?;
-        let order = |section: &str| sections.iter().position(|(name, _, _)| *name == section);
-        let first = match (main, loaded) {
+        tracing::debug!(elapsed = ?started.elapsed(), "fixture: objects and ACLs loaded");
+        let thread_failed = || invalid(1, 1, "a thread loading the fixture failed".to_owned());
+        let (mut scratch, side_loaded, orphans, side_stored) = side.map_err(|_| thread_failed())?;
+        let (main_loaded, main_stored) = main;
+        // Grants come after every section in order; the side thread holds none.
+        let order = |section: &str| {
+            sections
+                .iter()
+                .position(|(name, _, _)| *name == section)
+                .unwrap_or(sections.len())
+        };
+        let first = match (main_loaded, side_loaded) {
             (Err(a), Err(b)) => Some(if (order(a.0), a.1) <= (order(b.0), b.1) {
                 a
             } else {
@@ -614,30 +729,25 @@ impl Fixture {
         if let Some((section, index, item, e)) = first {
             return Err(report(section, index, item, e));
         }
+        let (Some(main_stored), Some(side_stored)) = (main_stored, side_stored) else {
+            return Err(thread_failed());
+        };
+        let acl_error = match (main_stored, side_stored) {
+            (Err(a), Err(b)) => Some(if a.0 <= b.0 { a } else { b }),
+            (Err(e), Ok(())) | (Ok(()), Err(e)) => Some(e),
+            (Ok(()), Ok(())) => None,
+        };
+        if let Some((index, e)) = acl_error {
+            return Err(report("permissions", index, permissions[index], e));
+        }
         ws.objects = std::mem::take(&mut scratch.objects);
         ws.ids.object = ws.ids.object.max(scratch.ids.object);
-        for (index, item) in raw.of("grants").iter().enumerate() {
-            if raw.by_lines {
-                serde_json::from_str::<&RawValue>(item)
-                    .map_err(|e| report("grants", index, item, e.into()))?;
-            }
-            super::catalog::load_grants(&mut ws, item)
-                .map_err(|e| report("grants", index, item, e))?;
-        }
-        let mut chunks: Vec<_> = mine.into_iter().chain(theirs).collect();
-        chunks.sort_unstable_by_key(|(chunk, _)| *chunk);
-        let acls: Vec<_> = chunks.into_iter().flat_map(|(_, parsed)| parsed).collect();
-        super::permissions::reserve(&mut ws, &acls);
-        for (index, acl) in acls.into_iter().enumerate() {
-            acl.and_then(|acl| super::permissions::insert(&mut ws, acl))
-                .map_err(|e| report("permissions", index, permissions[index], e))?;
-        }
-        tracing::debug!(elapsed = ?started.elapsed(), "fixture: ACLs stored");
+        super::permissions::move_object_acls(&mut scratch, &mut ws);
         if let Some(conf) = raw.workspace_conf {
             super::workspace_conf::load(&mut ws, conf)
                 .map_err(|m| invalid(1, 1, format!("`workspace_conf`: {m}")))?;
         }
-        ws.finish_load(Some(orphans));
+        ws.finish_objects(Some(orphans));
         tracing::debug!(elapsed = ?started.elapsed(), "fixture: loaded");
         Ok(Fixture { ws })
     }
@@ -656,7 +766,7 @@ impl Fixture {
                 DEFAULT_START_MS,
                 Durations::default(),
             );
-            ws.finish_load(None);
+            ws.finish_load();
             Fixture { ws }
         })
     }
@@ -708,16 +818,22 @@ impl Workspace {
     }
 
     /// Cross-kind work after every item is in: implied folders, derived
-    /// state, schedules, counters above every id the fixture used
-    /// (`orphans`: when the objects were linked ahead, the paths left over).
-    fn finish_load(&mut self, orphans: Option<Vec<Box<str>>>) {
+    /// state, schedules, counters above every id the fixture used.
+    fn finish_load(&mut self) {
+        self.finish_kinds();
+        self.finish_objects(None);
+    }
+
+    /// Every kind's finish but the workspace objects': collections sorted,
+    /// schedules armed, compute metered. Reads no workspace object, so it
+    /// runs while they load.
+    fn finish_kinds(&mut self) {
         let started = std::time::Instant::now();
         self.end_load();
         tracing::debug!(elapsed = ?started.elapsed(), "fixture: collections sorted");
-        self.finish_objects(orphans);
-        tracing::debug!(elapsed = ?started.elapsed(), "fixture: folders linked");
         self.finish_jobs();
         self.finish_compute();
+        tracing::debug!(elapsed = ?started.elapsed(), "fixture: kinds finished");
         // The replies a capture reads most are rendered when the state is
         // served (`MockState::new`), not here: a large workspace is served
         // while they render, and a fixture only dumped never renders them.
@@ -868,6 +984,74 @@ mod tests {
             .replace("/nope/1", "/jobs/4501");
         let f = Fixture::parse(&ok, "t.json").unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(f.ws.jobs.items.len(), 5000);
+    }
+
+    #[test]
+    fn acl_errors_are_reported_in_order_whichever_thread_stores_them() {
+        // Folder ACLs are stored by the thread holding the objects, job ACLs
+        // by the other; chunks of 4,096 are parsed by both.
+        let folders: Vec<String> = (1..=5000)
+            .map(|n| {
+                format!(r#"{{"path": "/f{n}", "object_type": "DIRECTORY", "object_id": {n}}}"#)
+            })
+            .collect();
+        let jobs: Vec<String> = (1..=5000)
+            .map(|n| format!(r#"{{"job_id": {n}}}"#))
+            .collect();
+        let fixture = |bad_folder: usize, bad_job: usize| {
+            let acls: Vec<String> = (1..=10_000)
+                .map(|i| match i {
+                    i if i == bad_folder => r#"{"object_id": "/directories/999999"}"#.to_owned(),
+                    i if i == bad_job => r#"{"object_id": "/jobs/999999"}"#.to_owned(),
+                    i if i % 2 == 0 => format!(r#"{{"object_id": "/directories/{}"}}"#, i / 2),
+                    i => format!(r#"{{"object_id": "/jobs/{}"}}"#, i.div_ceil(2)),
+                })
+                .collect();
+            format!(
+                "{{\"fixture_version\": 1,\n\"workspace_objects\": [\n{}\n],\n\"jobs\": [\n{}\n],\n\"permissions\": [\n{}\n]\n}}\n",
+                folders.join(",\n"),
+                jobs.join(",\n"),
+                acls.join(",\n")
+            )
+        };
+        for (bad_folder, bad_job, reported) in [
+            (9000, 4500, "item 4499: `/jobs/999999`"),
+            (4500, 9001, "item 4499: `/directories/999999`"),
+            (100, 9001, "item 99: `/directories/999999`"),
+        ] {
+            let text = fixture(bad_folder, bad_job);
+            for text in [text.clone(), text.replace(",\n", ",")] {
+                let e = err(&text).to_string();
+                assert!(
+                    e.contains(&format!("`permissions` {reported} names no object")),
+                    "{e}"
+                );
+            }
+        }
+        // A bad section item, or a bad grant, comes before any bad ACL.
+        let text = fixture(100, 101).replace(
+            "\"permissions\"",
+            "\"grants\": [{\"securable_type\": \"nope\"}],\n\"permissions\"",
+        );
+        assert!(
+            err(&text).to_string().contains("`grants` item 0"),
+            "{}",
+            err(&text)
+        );
+        let text = fixture(100, 101).replace("{\"job_id\": 7}", "{\"job_id\": \"x\"}");
+        assert!(
+            err(&text).to_string().contains("`jobs` item 6"),
+            "{}",
+            err(&text)
+        );
+        let text = fixture(100, 101).replace("\"object_id\": 7}", "\"object_id\": \"x\"}");
+        assert!(
+            err(&text)
+                .to_string()
+                .contains("`workspace_objects` item 6"),
+            "{}",
+            err(&text)
+        );
     }
 
     /// A tiny generated workspace in both one-item-per-line layouts: the

@@ -334,11 +334,30 @@ pub(crate) fn insert(ws: &mut Workspace, parsed: ParsedAcl) -> Result<(), LoadEr
     }
 }
 
+impl ParsedAcl {
+    /// True for the ACL of a workspace object (notebook, folder, file):
+    /// whether its object exists depends on the workspace objects alone.
+    pub(crate) fn on_objects(&self) -> bool {
+        OBJECT_TYPES.contains(&self.t)
+    }
+}
+
+/// The types whose objects are workspace objects.
+const OBJECT_TYPES: [ObjType; 3] = [ObjType::Notebooks, ObjType::Directories, ObjType::Files];
+
+/// Moves the workspace objects' ACLs from `from` (a store that loaded the
+/// objects apart) into `to`, which holds none of them yet.
+pub(crate) fn move_object_acls(from: &mut Workspace, to: &mut Workspace) {
+    for t in OBJECT_TYPES {
+        to.permissions.acls[t.index()] = std::mem::take(&mut from.permissions.acls[t.index()]);
+    }
+}
+
 /// Makes room for parsed fixture ACLs: a map of a million entries grown
 /// step by step rehashes again and again.
-pub(crate) fn reserve(ws: &mut Workspace, parsed: &[Result<ParsedAcl, LoadError>]) {
+pub(crate) fn reserve<'a>(ws: &mut Workspace, parsed: impl Iterator<Item = &'a ParsedAcl>) {
     let mut counts = [0usize; ObjType::COUNT];
-    for p in parsed.iter().flatten() {
+    for p in parsed {
         counts[p.t.index()] += 1;
     }
     for (map, n) in ws.permissions.acls.iter_mut().zip(counts) {
