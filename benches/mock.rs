@@ -25,9 +25,11 @@
 //! cargo bench --bench mock -- --scales 1000000 --startup-only --keep    # start-up alone
 //! ```
 //!
-//! Start-up prints the wall time and the CPU time the load took (two
-//! threads parse at once, so CPU can exceed wall); on a busy machine the
-//! CPU figure is the steadier one.
+//! Start-up is timed as a user meets it: `standby mock serve --fixture`
+//! run as its own process, from the command to the answer of a first
+//! request (median of 3). The same load in this process is printed beside
+//! it, with the CPU time it took (two threads parse at once, so CPU can
+//! exceed wall; on a busy machine the CPU figure is the steadier one).
 //!
 //! Fixtures go to `target/bench-data/mock-*.json` and are deleted at the end
 //! unless `--keep` is given. Lines starting with `BENCH|` are the results
@@ -58,6 +60,8 @@ const P99_TARGET_US: u32 = 1_000;
 const FLAT_TARGET: f64 = 0.10;
 const STARTUP_TARGET: Duration = Duration::from_secs(2);
 const CONNECTIONS: usize = 32;
+/// Start-ups of the binary per scale (the median is reported).
+const STARTUP_RUNS: usize = 3;
 /// Requests precomputed per run (each connection walks its own stretch).
 const REQUESTS: usize = 200_000;
 
@@ -186,6 +190,9 @@ struct LoadResult {
 struct ScaleResult {
     objects: u64,
     fixture_mb: f64,
+    /// `standby mock serve` from the command to its first reply (median).
+    startup: Duration,
+    /// In this process: the load, and the load to the first reply.
     load: Duration,
     ready: Duration,
     rss_mb: f64,
@@ -222,7 +229,25 @@ async fn run(config: &Config) -> anyhow::Result<()> {
         let targets = read_targets(&path, spec.users)?;
         let requests = Arc::new(mix(&targets, REQUESTS, objects));
 
-        // Start-up: load and validate the file, bind, answer a first request.
+        // Start-up as a user meets it: `standby mock serve --fixture`, from
+        // the command to the first reply (a fresh process; median of 3).
+        let first = requests.first().context("an empty mix")?;
+        let mut startups = Vec::new();
+        for _ in 0..STARTUP_RUNS {
+            startups.push(binary_startup(&path, first).await?);
+        }
+        startups.sort_unstable();
+        let startup = startups[startups.len() / 2];
+        eprintln!(
+            "mock: {objects} objects: `standby mock serve` answered its first request in {}",
+            startups
+                .iter()
+                .map(|d| format!("{:.2} s", d.as_secs_f64()))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+
+        // In this process: load and validate the file, bind, answer a first request.
         let rss_before = rss_kb("VmRSS");
         let cpu_before = cpu_time();
         let t = Instant::now();
@@ -230,7 +255,6 @@ async fn run(config: &Config) -> anyhow::Result<()> {
         let load = t.elapsed();
         let load_cpu = cpu_time().saturating_sub(cpu_before);
         let server = MockServer::start(fixture, MockOptions::default()).await?;
-        let first = requests.first().context("an empty mix")?;
         let (status, _) = one_request(server.addr(), &first.wire).await?;
         let ready = t.elapsed();
         if status != 200 {
@@ -253,13 +277,14 @@ async fn run(config: &Config) -> anyhow::Result<()> {
             // Start-up: from reading the file until the first request is
             // answered (correctly: a reply not yet rendered is rendered then).
             println!(
-                "BENCH|mock|start-up (file read to first reply), {} objects|{:.2} s (load {:.2} s, CPU {:.2} s; all rendered at {:.2} s)|≤ 2 s|{}",
+                "BENCH|mock|start-up (command to first reply), {} objects|{:.2} s (in process: load {:.2} s, CPU {:.2} s; first reply {:.2} s; all rendered at {:.2} s)|≤ 2 s|{}",
                 spec.object_count(),
-                ready.as_secs_f64(),
+                startup.as_secs_f64(),
                 load.as_secs_f64(),
                 load_cpu.as_secs_f64(),
+                ready.as_secs_f64(),
                 rendered.as_secs_f64(),
-                if ready <= STARTUP_TARGET {
+                if startup <= STARTUP_TARGET {
                     "ok"
                 } else {
                     "MISSED"
@@ -291,6 +316,7 @@ async fn run(config: &Config) -> anyhow::Result<()> {
         scales.push(ScaleResult {
             objects: spec.object_count(),
             fixture_mb,
+            startup,
             load,
             ready,
             rss_mb,
@@ -343,21 +369,25 @@ fn spec_for(objects: u64) -> GenerateSpec {
 /// Job ids and leaf folders, from the fixture file: the generator writes one
 /// object a line, each section opening with a `"name":[` line.
 fn read_targets(path: &Path, users: u64) -> anyhow::Result<Targets> {
-    let text = std::fs::read_to_string(path)?;
+    use std::io::BufRead;
+    // Line by line: reading the whole file at once would leave the freed
+    // copy of a 625 MB fixture in the allocator before the load is timed.
+    let file = std::io::BufReader::with_capacity(1 << 20, std::fs::File::open(path)?);
     let mut targets = Targets {
         users,
         ..Targets::default()
     };
-    let mut section = "";
-    for line in text.lines() {
+    let mut section = String::new();
+    for line in file.lines() {
+        let line = line?;
         if let Some(rest) = line.strip_prefix('"') {
             if let Some((name, _)) = rest.split_once("\":[") {
-                section = name;
+                section = name.to_owned();
             }
             continue;
         }
         let item = line.trim_end_matches(',').trim_end_matches("],");
-        match section {
+        match section.as_str() {
             "jobs" => {
                 let id = item
                     .split_once("\"job_id\":")
@@ -459,6 +489,38 @@ async fn validate(addr: SocketAddr, requests: &[Req]) -> anyhow::Result<()> {
 }
 
 /// One request on a fresh connection: status and body.
+/// Runs `standby mock serve --fixture path` and times it from the command
+/// to the answer of `first` (which must be 200), then stops it.
+async fn binary_startup(path: &Path, first: &Req) -> anyhow::Result<Duration> {
+    use tokio::io::AsyncBufReadExt;
+    let t = Instant::now();
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_standby"))
+        .args(["mock", "serve", "--fixture"])
+        .arg(path)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .kill_on_drop(true)
+        .spawn()
+        .context("cannot run `standby mock serve`")?;
+    let stdout = child.stdout.take().context("no stdout")?;
+    let line = tokio::io::BufReader::new(stdout)
+        .lines()
+        .next_line()
+        .await?
+        .context("`standby mock serve` printed nothing")?;
+    let addr: SocketAddr = line
+        .strip_prefix("listening on http://")
+        .and_then(|a| a.parse().ok())
+        .with_context(|| format!("an unexpected first line: {line}"))?;
+    let (status, _) = one_request(addr, &first.wire).await?;
+    let took = t.elapsed();
+    child.kill().await?;
+    if status != 200 {
+        bail!("the first request `{}` got {status}", first.target);
+    }
+    Ok(took)
+}
+
 async fn one_request(addr: SocketAddr, wire: &[u8]) -> anyhow::Result<(u16, Vec<u8>)> {
     let mut stream = TcpStream::connect(addr).await?;
     let mut buf = Vec::with_capacity(1 << 16);
@@ -1009,16 +1071,17 @@ fn report(
         result(
             "mock",
             &format!(
-                "start-up, {} objects ({:.0} MB file)",
+                "start-up (command to first reply), {} objects ({:.0} MB file)",
                 s.objects, s.fixture_mb
             ),
             &format!(
-                "{:.2} s (load {:.2} s)",
-                s.ready.as_secs_f64(),
-                s.load.as_secs_f64()
+                "{:.2} s (in process: load {:.2} s, first reply {:.2} s)",
+                s.startup.as_secs_f64(),
+                s.load.as_secs_f64(),
+                s.ready.as_secs_f64()
             ),
             "≤ 2 s",
-            Some(s.ready <= STARTUP_TARGET),
+            Some(s.startup <= STARTUP_TARGET),
         );
     }
     if let Some(r) = ceiling {
