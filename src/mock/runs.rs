@@ -642,7 +642,7 @@ impl Workspace {
                     && self
                         .objects
                         .get(path)
-                        .is_none_or(|o| &*o.object_type != "NOTEBOOK")
+                        .is_none_or(|o| o.object_type != "NOTEBOOK")
                 {
                     return Some((
                         key,

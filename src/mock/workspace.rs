@@ -9,6 +9,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::{RawQuery, State};
@@ -33,13 +34,14 @@ pub(crate) struct WsObj {
     pub(crate) doc: Doc,
     pub(crate) object_id: i64,
     /// `NOTEBOOK`, `DIRECTORY`, `FILE`, `LIBRARY`, `REPO`, `DASHBOARD`.
-    pub(crate) object_type: Box<str>,
+    pub(crate) object_type: &'static str,
     pub(crate) language: Option<Box<str>>,
     pub(crate) modified_at: Option<i64>,
     /// Base64 source, for `export`.
     content: Option<Box<str>>,
-    /// Full paths of the children, sorted (folders and repos only).
-    children: BTreeSet<Box<str>>,
+    /// Full paths of the children, sorted (folders and repos only); each
+    /// shares its text with the child's key in [`WsStore`].
+    children: BTreeSet<Arc<str>>,
     /// The `list` reply of a folder or repo (without `notebooks_modified_after`);
     /// cleared when a child comes, goes or changes.
     listing: Rendered,
@@ -48,8 +50,10 @@ pub(crate) struct WsObj {
 /// Every workspace object.
 #[derive(Debug, Default)]
 pub(crate) struct WsStore {
-    by_path: FastMap<Box<str>, WsObj>,
-    by_id: FastMap<i64, Box<str>>,
+    /// Paths are shared by the three indexes (here, `by_id` and the
+    /// parent's children): one copy of each path, not three.
+    by_path: FastMap<Arc<str>, WsObj>,
+    by_id: FastMap<i64, Arc<str>>,
 }
 
 impl WsStore {
@@ -63,7 +67,7 @@ impl WsStore {
         self.by_id
             .get(&id)
             .and_then(|p| self.by_path.get(p))
-            .map(|o| &*o.object_type)
+            .map(|o| o.object_type)
     }
 
     /// Links every object into its parent folder's children where the
@@ -72,8 +76,8 @@ impl WsStore {
     ///
     /// Needs only the objects, so a large fixture's objects are linked on
     /// their loading thread while other kinds load.
-    pub(crate) fn link_loaded(&mut self) -> Vec<Box<str>> {
-        let mut groups: FastMap<&str, Vec<&str>> = FastMap::default();
+    pub(crate) fn link_loaded(&mut self) -> Vec<Arc<str>> {
+        let mut groups: FastMap<&str, Vec<&Arc<str>>> = FastMap::default();
         for path in self.by_path.keys() {
             if let Some(parent) = parent_of(path) {
                 groups.entry(parent).or_default().push(path);
@@ -86,14 +90,14 @@ impl WsStore {
         for (parent, mut kids) in groups {
             if self.by_path.contains_key(parent) {
                 kids.sort_unstable();
-                let kids: BTreeSet<Box<str>> = kids.into_iter().map(Box::from).collect();
+                let kids: BTreeSet<Arc<str>> = kids.into_iter().cloned().collect();
                 links.push((Box::<str>::from(parent), kids));
             } else {
-                orphans.extend(kids.into_iter().map(Box::from));
+                orphans.extend(kids.into_iter().cloned());
             }
         }
         for (parent, mut kids) in links {
-            if let Some(p) = self.by_path.get_mut(&parent) {
+            if let Some(p) = self.by_path.get_mut(&*parent) {
                 p.children.append(&mut kids);
             }
         }
@@ -106,9 +110,12 @@ impl WsStore {
         self.by_id.reserve(n);
     }
 
-    fn insert(&mut self, path: &str, obj: WsObj) {
-        self.by_id.insert(obj.object_id, path.into());
-        self.by_path.insert(path.into(), obj);
+    /// Indexes an object; returns its path as shared by the indexes.
+    fn insert(&mut self, path: &str, obj: WsObj) -> Arc<str> {
+        let path: Arc<str> = path.into();
+        self.by_id.insert(obj.object_id, path.clone());
+        self.by_path.insert(path.clone(), obj);
+        path
     }
 
     /// Every object but the root, with its content, by path: for dumps.
@@ -217,9 +224,9 @@ pub(crate) fn load(ws: &mut Workspace, raw: &str) -> Result<(), LoadError> {
             .to_owned()
             .into());
     }
-    if !TYPES.contains(&&*object_type) {
+    let Some(object_type) = TYPES.iter().copied().find(|t| *t == object_type) else {
         return Err(format!("unknown `object_type` `{object_type}`").into());
-    }
+    };
     if ws.objects.by_path.contains_key(path.as_str()) {
         return Err(format!("duplicate path `{path}`").into());
     }
@@ -270,7 +277,7 @@ pub(crate) fn load(ws: &mut Workspace, raw: &str) -> Result<(), LoadError> {
         WsObj {
             doc,
             object_id,
-            object_type: (*object_type).into(),
+            object_type,
             language: language.as_deref().map(Into::into),
             modified_at,
             content: content.as_deref().map(Into::into),
@@ -285,7 +292,7 @@ impl Workspace {
     fn new_object(
         &mut self,
         path: &str,
-        object_type: &str,
+        object_type: &'static str,
         language: Option<&str>,
         now: Option<i64>,
     ) -> WsObj {
@@ -305,7 +312,7 @@ impl Workspace {
         WsObj {
             doc: Doc::from_map(m),
             object_id,
-            object_type: object_type.into(),
+            object_type,
             language: language.map(Into::into),
             modified_at: now,
             content: None,
@@ -317,7 +324,7 @@ impl Workspace {
     /// After load: the root, implied folders, repos' `REPO` objects, and
     /// every folder's children (`orphans`: when the fixture's objects were
     /// linked already, see [`WsStore::link_loaded`], the paths left over).
-    pub(crate) fn finish_objects(&mut self, orphans: Option<Vec<Box<str>>>) {
+    pub(crate) fn finish_objects(&mut self, orphans: Option<Vec<Arc<str>>>) {
         if !self.objects.by_path.contains_key("/") {
             let root = self.new_object("/", "DIRECTORY", None, None);
             self.objects.insert("/", root);
@@ -339,9 +346,8 @@ impl Workspace {
                     m.insert("object_id".into(), Value::from(id));
                     m.insert("resource_id".into(), Value::from(id.to_string()));
                 });
-                self.objects.insert(&path, obj);
                 // Linked with the orphans below (an existing parent is only linked).
-                orphans.push(path.into());
+                orphans.push(self.objects.insert(&path, obj));
             }
         }
         // Only a path whose parent is missing creates folders, with ids in
@@ -350,15 +356,16 @@ impl Workspace {
         // folder comes before everything under it, so once a parent existed
         // before, the chain above it is linked already.
         orphans.sort_unstable();
-        for path in orphans {
-            let mut child: Box<str> = path;
-            while let Some(parent) = parent_of(&child).map(Box::<str>::from) {
-                let existed = self.objects.by_path.contains_key(&parent);
-                if !existed {
-                    let dir = self.new_object(&parent, "DIRECTORY", None, None);
-                    self.objects.insert(&parent, dir);
-                }
-                if let Some(p) = self.objects.by_path.get_mut(&parent) {
+        for mut child in orphans {
+            while let Some(parent) = parent_of(&child) {
+                let (parent, existed) = match self.objects.by_path.get_key_value(parent) {
+                    Some((key, _)) => (key.clone(), true),
+                    None => {
+                        let dir = self.new_object(parent, "DIRECTORY", None, None);
+                        (self.objects.insert(parent, dir), false)
+                    }
+                };
+                if let Some(p) = self.objects.by_path.get_mut(&*parent) {
                     p.children.insert(child);
                 }
                 if existed {
@@ -376,7 +383,7 @@ impl Workspace {
         let mut current = path.as_str();
         loop {
             match self.objects.get(current) {
-                Some(o) if &*o.object_type == "DIRECTORY" => break,
+                Some(o) if o.object_type == "DIRECTORY" => break,
                 Some(_) => {
                     return Err(StoreError::AlreadyExists(format!(
                         "Path ({current}) already exists."
@@ -399,11 +406,11 @@ impl Workspace {
 
     /// Inserts an object and links it into its parent.
     fn attach(&mut self, path: &str, obj: WsObj) {
-        if let Some(parent) = parent_of(path).and_then(|p| self.objects.by_path.get_mut(p)) {
-            parent.children.insert(path.into());
+        let path = self.objects.insert(path, obj);
+        if let Some(parent) = parent_of(&path).and_then(|p| self.objects.by_path.get_mut(p)) {
             parent.listing.clear();
+            parent.children.insert(path);
         }
-        self.objects.insert(path, obj);
     }
 
     /// Forgets the parent's listing after a change to the object at `path`.
@@ -419,7 +426,7 @@ impl Workspace {
             return;
         };
         self.objects.by_id.remove(&obj.object_id);
-        let t = match &*obj.object_type {
+        let t = match obj.object_type {
             "NOTEBOOK" => Some(ObjType::Notebooks),
             "DIRECTORY" => Some(ObjType::Directories),
             "FILE" => Some(ObjType::Files),
@@ -429,7 +436,7 @@ impl Workspace {
         if let Some(t) = t {
             self.permissions.forget(t, &obj.object_id.to_string());
         }
-        if &*obj.object_type == "REPO" {
+        if obj.object_type == "REPO" {
             self.repos.items.remove(&obj.object_id);
         }
         for child in obj.children {
@@ -486,7 +493,7 @@ async fn list(State(st): State<MockState>, RawQuery(q): RawQuery) -> Reply {
     let ws = st.read();
     let obj = ws.objects.get(&path).ok_or_else(|| not_found(&path))?;
     let mut out = Out::object();
-    if &*obj.object_type != "DIRECTORY" && &*obj.object_type != "REPO" {
+    if obj.object_type != "DIRECTORY" && obj.object_type != "REPO" {
         return Ok(out.array("objects", [obj.doc.as_str()]).reply());
     }
     let Some(t) = after else {
@@ -497,7 +504,7 @@ async fn list(State(st): State<MockState>, RawQuery(q): RawQuery) -> Reply {
         .children
         .iter()
         .filter_map(|c| ws.objects.get(c))
-        .filter(|o| &*o.object_type != "NOTEBOOK" || o.modified_at.is_some_and(|m| m > t))
+        .filter(|o| o.object_type != "NOTEBOOK" || o.modified_at.is_some_and(|m| m > t))
         .map(|o| o.doc.as_str());
     Ok(out.array_nonempty("objects", children).reply())
 }
@@ -576,10 +583,10 @@ async fn export(State(st): State<MockState>, RawQuery(q): RawQuery) -> Reply {
     }
     let ws = st.read();
     let obj = ws.objects.get(&path).ok_or_else(|| not_found(&path))?;
-    let content: String = match &*obj.object_type {
+    let content: String = match obj.object_type {
         "NOTEBOOK" | "FILE" => match &obj.content {
             Some(c) => c.to_string(),
-            None if &*obj.object_type == "NOTEBOOK" => base64::engine::general_purpose::STANDARD
+            None if obj.object_type == "NOTEBOOK" => base64::engine::general_purpose::STANDARD
                 .encode(default_source(obj.language.as_deref())),
             None => String::new(),
         },
@@ -605,7 +612,7 @@ async fn export(State(st): State<MockState>, RawQuery(q): RawQuery) -> Reply {
         );
         return Ok(response);
     }
-    let file_type = if &*obj.object_type == "NOTEBOOK" {
+    let file_type = if obj.object_type == "NOTEBOOK" {
         match obj.language.as_deref() {
             Some("SCALA") => "scala",
             Some("SQL") => "sql",
@@ -736,7 +743,7 @@ async fn import(State(st): State<MockState>, headers: HeaderMap, body: Bytes) ->
     let parent =
         parent_of(&path).ok_or_else(|| ApiError::invalid("Cannot import to the root folder."))?;
     match ws.objects.get(parent) {
-        Some(p) if &*p.object_type == "DIRECTORY" => {}
+        Some(p) if p.object_type == "DIRECTORY" => {}
         _ => {
             return Err(StoreError::NotFound(format!(
                 "The parent folder ({parent}) does not exist."
@@ -748,8 +755,8 @@ async fn import(State(st): State<MockState>, headers: HeaderMap, body: Bytes) ->
     let encoded = base64::engine::general_purpose::STANDARD.encode(&bytes);
     match ws.objects.by_path.get_mut(path.as_str()) {
         Some(existing)
-            if &*existing.object_type == "DIRECTORY"
-                || &*existing.object_type == "REPO"
+            if existing.object_type == "DIRECTORY"
+                || existing.object_type == "REPO"
                 || !req.overwrite =>
         {
             return Err(StoreError::AlreadyExists(format!("Path ({path}) already exists.")).into());
@@ -757,7 +764,7 @@ async fn import(State(st): State<MockState>, headers: HeaderMap, body: Bytes) ->
         Some(existing) => {
             existing.content = Some(encoded.into());
             existing.modified_at = Some(now);
-            existing.object_type = object_type.into();
+            existing.object_type = object_type;
             existing.language = language.as_deref().map(Into::into);
             let size = bytes.len();
             existing.doc.edit(|m| {
@@ -809,7 +816,7 @@ async fn delete(State(st): State<MockState>, body: Bytes) -> Reply {
     }
     let mut ws = st.write();
     let obj = ws.objects.get(&path).ok_or_else(|| not_found(&path))?;
-    if &*obj.object_type == "DIRECTORY" && !obj.children.is_empty() && !req.recursive {
+    if obj.object_type == "DIRECTORY" && !obj.children.is_empty() && !req.recursive {
         return Err(StoreError::NotEmpty(format!("Folder ({path}) is not empty.")).into());
     }
     ws.remove_tree(&path);
