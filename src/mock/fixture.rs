@@ -391,6 +391,22 @@ impl<'t> AclChunks<'t> {
         }
     }
 
+    /// A guard for a loading thread: if the thread panics, whatever it was
+    /// doing, the state is marked failed so the other thread does not wait
+    /// for its chunks forever.
+    fn watch(&self) -> impl Drop + '_ {
+        struct Watch<'a, 't>(&'a AclChunks<'t>);
+        impl Drop for Watch<'_, '_> {
+            fn drop(&mut self) {
+                if std::thread::panicking() {
+                    self.0.lock().failed = true;
+                    self.0.all_parsed.notify_all();
+                }
+            }
+        }
+        Watch(self)
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, ChunkState> {
         self.state
             .lock()
@@ -407,18 +423,6 @@ impl<'t> AclChunks<'t> {
             if chunk >= chunks {
                 break;
             }
-            // Marks the state failed if parsing panics, so the other
-            // thread does not wait for this chunk forever.
-            struct Guard<'a>(&'a AclChunks<'a>);
-            impl Drop for Guard<'_> {
-                fn drop(&mut self) {
-                    if std::thread::panicking() {
-                        self.0.lock().failed = true;
-                        self.0.all_parsed.notify_all();
-                    }
-                }
-            }
-            let guard = Guard(self);
             let start = chunk * ACL_CHUNK;
             let end = (start + ACL_CHUNK).min(self.items.len());
             let (mut on_objects, mut others) = (Vec::new(), Vec::new());
@@ -428,7 +432,6 @@ impl<'t> AclChunks<'t> {
                 let slot = if ours { &mut on_objects } else { &mut others };
                 slot.push((start + index, parsed));
             }
-            drop(guard);
             let mut state = self.lock();
             state.parsed += 1;
             state.objects.push((chunk, on_objects));
@@ -674,6 +677,7 @@ impl Fixture {
         let grants = raw.of("grants");
         let (side, main) = std::thread::scope(|scope| {
             let side = scope.spawn(|| {
+                let _watch = acls.watch();
                 let mut scratch =
                     Workspace::new(String::new(), scratch_id, start_ms, Durations::default());
                 scratch.begin_load();
@@ -686,6 +690,7 @@ impl Fixture {
                 tracing::debug!(elapsed = ?started.elapsed(), "fixture: side thread done");
                 (scratch, loaded, orphans, stored)
             });
+            let _watch = acls.watch();
             let loaded = load(&mut ws, false).and_then(|()| {
                 for (index, item) in grants.iter().enumerate() {
                     if raw.by_lines {
@@ -1174,6 +1179,22 @@ mod tests {
             let whole = Fixture::parse_whole(&text, "t.json", std::time::Instant::now());
             proptest::prop_assert_eq!(outcome(Fixture::parse(&text, "t.json")), outcome(whole));
         }
+    }
+
+    #[test]
+    fn a_thread_that_panics_holding_a_chunk_does_not_leave_the_other_waiting() {
+        let items = vec![r#"{"object_id": "/jobs/1"}"#; 3 * ACL_CHUNK];
+        let acls = AclChunks::new(&items);
+        // The first chunk is claimed by a thread that then panics.
+        acls.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        std::thread::scope(|scope| {
+            let doomed = scope.spawn(|| {
+                let _watch = acls.watch();
+                panic!("a loader bug");
+            });
+            assert!(doomed.join().is_err());
+        });
+        assert!(acls.parse_then_take(false).is_none());
     }
 
     #[test]
