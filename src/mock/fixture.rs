@@ -207,7 +207,7 @@ struct Parts<'t> {
     /// Items, by index in [`SECTIONS`].
     items: [Vec<&'t str>; SECTIONS.len()],
     /// True when split by lines: items are not yet known to be JSON.
-    by_lines: bool,
+    split_by_lines: bool,
 }
 
 impl<'t> Parts<'t> {
@@ -221,66 +221,38 @@ impl<'t> Parts<'t> {
 
     /// From a full parse (what the text means, whatever its layout).
     fn from_raw(raw: RawFixture<'t>) -> Parts<'t> {
-        let RawFixture {
-            fixture_version,
-            name,
-            workspace_id,
-            clock,
-            durations,
-            users,
-            groups,
-            service_principals,
-            jobs,
-            runs,
-            clusters,
-            cluster_libraries,
-            instance_pools,
-            cluster_policies,
-            global_init_scripts,
-            workspace_objects,
-            repos,
-            secret_scopes,
-            permissions,
-            catalogs,
-            schemas,
-            tables,
-            grants,
-            sql_warehouses,
-            ip_access_lists,
-            workspace_conf,
-        } = raw;
         let items = [
-            users,
-            groups,
-            service_principals,
-            jobs,
-            runs,
-            clusters,
-            cluster_libraries,
-            instance_pools,
-            cluster_policies,
-            global_init_scripts,
-            workspace_objects,
-            repos,
-            secret_scopes,
-            permissions,
-            catalogs,
-            schemas,
-            tables,
-            grants,
-            sql_warehouses,
-            ip_access_lists,
+            raw.users,
+            raw.groups,
+            raw.service_principals,
+            raw.jobs,
+            raw.runs,
+            raw.clusters,
+            raw.cluster_libraries,
+            raw.instance_pools,
+            raw.cluster_policies,
+            raw.global_init_scripts,
+            raw.workspace_objects,
+            raw.repos,
+            raw.secret_scopes,
+            raw.permissions,
+            raw.catalogs,
+            raw.schemas,
+            raw.tables,
+            raw.grants,
+            raw.sql_warehouses,
+            raw.ip_access_lists,
         ]
         .map(|v| v.into_iter().map(RawValue::get).collect());
         Parts {
-            fixture_version,
-            name,
-            workspace_id,
-            clock,
-            durations,
-            workspace_conf,
+            fixture_version: raw.fixture_version,
+            name: raw.name,
+            workspace_id: raw.workspace_id,
+            clock: raw.clock,
+            durations: raw.durations,
+            workspace_conf: raw.workspace_conf,
             items,
-            by_lines: false,
+            split_by_lines: false,
         }
     }
 
@@ -338,7 +310,7 @@ impl<'t> Parts<'t> {
             durations: shape.durations,
             workspace_conf: shape.workspace_conf,
             items,
-            by_lines: true,
+            split_by_lines: true,
         })
     }
 }
@@ -469,6 +441,16 @@ fn store_acls(ws: &mut Workspace, acls: Vec<IndexedAcl>) -> Result<(), (usize, L
             .map_err(|e| (index, e))?;
     }
     Ok(())
+}
+
+/// The earlier of two threads' first failures (`at`: where one stands in
+/// the order a load on one thread would meet it).
+fn earliest<E, K: Ord>(a: Result<(), E>, b: Result<(), E>, at: impl Fn(&E) -> K) -> Option<E> {
+    match (a, b) {
+        (Err(a), Err(b)) => Some(if at(&a) <= at(&b) { a } else { b }),
+        (Err(e), Ok(())) | (Ok(()), Err(e)) => Some(e),
+        (Ok(()), Ok(())) => None,
+    }
 }
 
 /// A kind's loader: adds one item (its JSON text) to the workspace.
@@ -619,8 +601,7 @@ impl Fixture {
             ("tables", raw.of("tables"), super::catalog::load_table),
         ];
         let report = |section: &str, index: usize, item: &str, e: LoadError| {
-            let item_text = item;
-            let offset = (item_text.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
+            let offset = (item.as_ptr() as usize).saturating_sub(text.as_ptr() as usize);
             let (line, column) = position(text, offset);
             let (line, column, message) = match e {
                 LoadError::Msg(m) => (line, column, m),
@@ -660,7 +641,7 @@ impl Fixture {
                     ws.reserve(section, items.len());
                     // On the line-split path, an item whose loader does not
                     // parse it whole is first shown to be one JSON value.
-                    let check = raw.by_lines && !SELF_CHECKING.contains(section);
+                    let check = raw.split_by_lines && !SELF_CHECKING.contains(section);
                     items.iter().enumerate().try_for_each(|(index, item)| {
                         if check {
                             serde_json::from_str::<&RawValue>(item)
@@ -693,7 +674,7 @@ impl Fixture {
             let _watch = acls.watch();
             let loaded = load(&mut ws, false).and_then(|()| {
                 for (index, item) in grants.iter().enumerate() {
-                    if raw.by_lines {
+                    if raw.split_by_lines {
                         serde_json::from_str::<&RawValue>(item)
                             .map_err(|e| ("grants", index, *item, e.into()))?;
                     }
@@ -722,26 +703,14 @@ impl Fixture {
                 .position(|(name, _, _)| *name == section)
                 .unwrap_or(sections.len())
         };
-        let first = match (main_loaded, side_loaded) {
-            (Err(a), Err(b)) => Some(if (order(a.0), a.1) <= (order(b.0), b.1) {
-                a
-            } else {
-                b
-            }),
-            (Err(e), Ok(())) | (Ok(()), Err(e)) => Some(e),
-            (Ok(()), Ok(())) => None,
-        };
+        let first = earliest(main_loaded, side_loaded, |e| (order(e.0), e.1));
         if let Some((section, index, item, e)) = first {
             return Err(report(section, index, item, e));
         }
         let (Some(main_stored), Some(side_stored)) = (main_stored, side_stored) else {
             return Err(thread_failed());
         };
-        let acl_error = match (main_stored, side_stored) {
-            (Err(a), Err(b)) => Some(if a.0 <= b.0 { a } else { b }),
-            (Err(e), Ok(())) | (Ok(()), Err(e)) => Some(e),
-            (Ok(()), Ok(())) => None,
-        };
+        let acl_error = earliest(main_stored, side_stored, |e| e.0);
         if let Some((index, e)) = acl_error {
             return Err(report("permissions", index, permissions[index], e));
         }

@@ -88,10 +88,10 @@ impl WsStore {
         let mut links = Vec::with_capacity(groups.len());
         let mut orphans = Vec::new();
         for (parent, mut kids) in groups {
-            if self.by_path.contains_key(parent) {
+            if let Some((parent, _)) = self.by_path.get_key_value(parent) {
                 kids.sort_unstable();
                 let kids: BTreeSet<Arc<str>> = kids.into_iter().cloned().collect();
-                links.push((Box::<str>::from(parent), kids));
+                links.push((parent.clone(), kids));
             } else {
                 orphans.extend(kids.into_iter().cloned());
             }
