@@ -387,9 +387,13 @@ impl<'t> AclChunks<'t> {
 
     /// Parses chunks until none is left, waits until the other thread has
     /// parsed its last, and returns the ACLs this thread stores (`objects`:
-    /// the workspace objects'), in order; `None` if the other thread failed.
-    fn parse_then_take(&self, objects: bool) -> Option<Vec<IndexedAcl>> {
+    /// the workspace objects'), chunk by chunk in order; `None` if the
+    /// other thread failed.
+    fn parse_then_take(&self, objects: bool) -> Option<Vec<Vec<IndexedAcl>>> {
         let chunks = self.items.len().div_ceil(ACL_CHUNK);
+        // One per thread, kept across chunks: the names repeat across the
+        // whole section, not only within a chunk.
+        let mut shared = super::store::Interner::default();
         loop {
             let chunk = self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             if chunk >= chunks {
@@ -399,7 +403,7 @@ impl<'t> AclChunks<'t> {
             let end = (start + ACL_CHUNK).min(self.items.len());
             let (mut on_objects, mut others) = (Vec::new(), Vec::new());
             for (index, item) in self.items[start..end].iter().enumerate() {
-                let parsed = super::permissions::parse(item);
+                let parsed = super::permissions::parse(item, &mut shared);
                 let ours = parsed.as_ref().is_ok_and(|p| p.on_objects());
                 let slot = if ours { &mut on_objects } else { &mut others };
                 slot.push((start + index, parsed));
@@ -429,14 +433,19 @@ impl<'t> AclChunks<'t> {
         });
         drop(state);
         mine.sort_unstable_by_key(|(chunk, _)| *chunk);
-        Some(mine.into_iter().flat_map(|(_, acls)| acls).collect())
+        // Left in chunks: one vector of them all would be another copy of
+        // every parsed ACL, grown by doubling.
+        Some(mine.into_iter().map(|(_, acls)| acls).collect())
     }
 }
 
 /// Stores parsed ACLs in order, up to the first bad one (index, why).
-fn store_acls(ws: &mut Workspace, acls: Vec<IndexedAcl>) -> Result<(), (usize, LoadError)> {
-    super::permissions::reserve(ws, acls.iter().filter_map(|(_, a)| a.as_ref().ok()));
-    for (index, acl) in acls {
+fn store_acls(ws: &mut Workspace, chunks: Vec<Vec<IndexedAcl>>) -> Result<(), (usize, LoadError)> {
+    super::permissions::reserve(
+        ws,
+        chunks.iter().flatten().filter_map(|(_, a)| a.as_ref().ok()),
+    );
+    for (index, acl) in chunks.into_iter().flatten() {
         acl.and_then(|acl| super::permissions::insert(ws, acl))
             .map_err(|e| (index, e))?;
     }

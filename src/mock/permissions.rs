@@ -8,6 +8,9 @@
 //! group `admins` CAN_MANAGE from the type's root (`/jobs/`, `/directories/`,
 //! …). Folder entries are not propagated to what is under them.
 
+use std::borrow::Cow;
+use std::sync::Arc;
+
 use axum::Router;
 use axum::extract::{Path, State};
 use axum::routing::get;
@@ -18,7 +21,7 @@ use super::error::{ApiError, StoreError};
 use super::fixture::LoadError;
 use super::http::{Reply, json_bytes, json_value};
 use super::state::MockState;
-use super::store::{FastMap, Rendered, Workspace, push_json_str};
+use super::store::{FastMap, Interner, Rendered, Workspace, push_json_str};
 
 /// An object type of the Permissions API.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -181,12 +184,13 @@ impl PrincipalKind {
     }
 }
 
-/// One direct entry.
+/// One direct entry. Names and levels loaded from a fixture are shared
+/// among the entries that repeat them (see [`Interner`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Ace {
     pub(crate) kind: PrincipalKind,
-    pub(crate) name: Box<str>,
-    pub(crate) level: Box<str>,
+    pub(crate) name: Arc<str>,
+    pub(crate) level: Arc<str>,
 }
 
 /// One object's ACL.
@@ -194,7 +198,7 @@ pub(crate) struct Ace {
 pub(crate) struct Acl {
     direct: Vec<Ace>,
     /// Inherited entries as the fixture recorded them (`None`: derive them).
-    recorded: Option<Vec<RecordedEntry>>,
+    recorded: Option<Box<[RecordedEntry]>>,
     /// The `GET` reply, stamped with [`Workspace::principals_stamp`].
     rendered: Rendered,
 }
@@ -203,10 +207,11 @@ pub(crate) struct Acl {
 #[derive(Clone, Debug)]
 struct RecordedEntry {
     kind: PrincipalKind,
-    name: Box<str>,
-    display: Option<Box<str>>,
-    /// Each permission's JSON text, as the reply shows it.
-    perms: Vec<Box<str>>,
+    name: Arc<str>,
+    display: Option<Arc<str>>,
+    /// The permissions' JSON texts, comma-separated, as the reply shows
+    /// them: a few distinct texts repeat across every ACL of a type.
+    perms: Arc<str>,
 }
 
 /// One permission of a reply being built.
@@ -215,7 +220,7 @@ enum Perm<'a> {
     Direct(&'a str),
     /// Inherited from the type's root (the fixture format's default).
     Root(&'static str),
-    /// Recorded JSON text.
+    /// Recorded JSON text (one or more permissions, comma-separated).
     Text(&'a str),
 }
 
@@ -277,32 +282,40 @@ struct AclRequest {
     access_control_list: Vec<AceRequest>,
 }
 
-/// One permission of a fixture entry.
+/// One permission of a fixture entry (texts borrowed from the fixture
+/// unless they hold escapes).
 #[derive(serde::Deserialize)]
-struct RawPermission {
-    permission_level: String,
+struct RawPermission<'a> {
+    #[serde(borrow)]
+    permission_level: Cow<'a, str>,
     #[serde(default)]
     inherited: bool,
-    inherited_from_object: Option<Vec<String>>,
+    #[serde(borrow)]
+    inherited_from_object: Option<Vec<Cow<'a, str>>>,
 }
 
 /// One entry of a fixture ACL.
 #[derive(serde::Deserialize)]
-struct RawEntry {
-    user_name: Option<String>,
-    group_name: Option<String>,
-    service_principal_name: Option<String>,
-    display_name: Option<String>,
-    #[serde(default)]
-    all_permissions: Vec<RawPermission>,
+struct RawEntry<'a> {
+    #[serde(borrow)]
+    user_name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    group_name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    service_principal_name: Option<Cow<'a, str>>,
+    #[serde(borrow)]
+    display_name: Option<Cow<'a, str>>,
+    #[serde(borrow, default)]
+    all_permissions: Vec<RawPermission<'a>>,
 }
 
 /// A fixture ACL: the reply shape of `GET`.
 #[derive(serde::Deserialize)]
-struct RawAcl {
-    object_id: String,
-    #[serde(default)]
-    access_control_list: Vec<RawEntry>,
+struct RawAcl<'a> {
+    #[serde(borrow)]
+    object_id: Cow<'a, str>,
+    #[serde(borrow, default)]
+    access_control_list: Vec<RawEntry<'a>>,
 }
 
 /// A fixture ACL, parsed but not yet checked against the objects.
@@ -366,18 +379,16 @@ pub(crate) fn reserve<'a>(ws: &mut Workspace, parsed: impl Iterator<Item = &'a P
 }
 
 /// Parses one fixture ACL; needs nothing of the workspace, so it can run
-/// beside the loading of other kinds.
-pub(crate) fn parse(raw: &str) -> Result<ParsedAcl, LoadError> {
-    let value: RawAcl = serde_json::from_str(raw)?;
-    let object_id = value.object_id.as_str();
+/// beside the loading of other kinds. Its texts come from `shared`.
+pub(crate) fn parse(raw: &str, shared: &mut Interner) -> Result<ParsedAcl, LoadError> {
+    let value: RawAcl<'_> = serde_json::from_str(raw)?;
+    let object_id = &*value.object_id;
     let (t, id) = ObjType::from_object_id(object_id)
         .ok_or(format!("unknown object type in `{object_id}`"))?;
     let id: Box<str> = id.into();
-    let mut acl = Acl {
-        direct: Vec::new(),
-        recorded: Some(Vec::new()),
-        rendered: Rendered::default(),
-    };
+    let mut direct = Vec::new();
+    let mut recorded = Vec::new();
+    let mut perms = String::new();
     for entry in value.access_control_list {
         let names = [
             (PrincipalKind::User, entry.user_name),
@@ -398,44 +409,51 @@ pub(crate) fn parse(raw: &str) -> Result<ParsedAcl, LoadError> {
                 ),
             });
         };
-        let mut inherited = Vec::new();
+        let name = shared.get(&name);
+        perms.clear();
         for p in entry.all_permissions {
             if p.inherited {
+                if !perms.is_empty() {
+                    perms.push(',');
+                }
                 // The reply's shape: keys in order, as a serialized map has them.
-                let mut perm = String::from("{\"inherited\":true,");
+                perms.push_str("{\"inherited\":true,");
                 if let Some(from) = p.inherited_from_object {
-                    perm.push_str("\"inherited_from_object\":[");
+                    perms.push_str("\"inherited_from_object\":[");
                     for (i, f) in from.iter().enumerate() {
                         if i > 0 {
-                            perm.push(',');
+                            perms.push(',');
                         }
-                        push_json_str(&mut perm, f);
+                        push_json_str(&mut perms, f);
                     }
-                    perm.push_str("],");
+                    perms.push_str("],");
                 }
-                perm.push_str("\"permission_level\":");
-                push_json_str(&mut perm, &p.permission_level);
-                perm.push('}');
-                inherited.push(perm.into_boxed_str());
+                perms.push_str("\"permission_level\":");
+                push_json_str(&mut perms, &p.permission_level);
+                perms.push('}');
             } else {
-                acl.direct.push(Ace {
+                direct.push(Ace {
                     kind,
-                    name: name.as_str().into(),
-                    level: p.permission_level.into(),
+                    name: name.clone(),
+                    level: shared.get(&p.permission_level),
                 });
             }
         }
-        if !inherited.is_empty() {
-            acl.recorded
-                .get_or_insert_with(Vec::new)
-                .push(RecordedEntry {
-                    kind,
-                    name: name.into(),
-                    display: entry.display_name.map(Into::into),
-                    perms: inherited,
-                });
+        if !perms.is_empty() {
+            recorded.push(RecordedEntry {
+                kind,
+                name,
+                display: entry.display_name.map(|d| shared.get(&d)),
+                perms: shared.get(&perms),
+            });
         }
     }
+    direct.shrink_to_fit();
+    let acl = Acl {
+        direct,
+        recorded: Some(recorded.into_boxed_slice()),
+        rendered: Rendered::default(),
+    };
     Ok(ParsedAcl {
         t,
         id,
@@ -771,15 +789,13 @@ impl Workspace {
         match acl.and_then(|a| a.recorded.as_ref()) {
             Some(recorded) => {
                 for entry in recorded {
-                    for perm in &entry.perms {
-                        push(
-                            &mut entries,
-                            entry.kind,
-                            &entry.name,
-                            Perm::Text(perm),
-                            entry.display.as_deref(),
-                        );
-                    }
+                    push(
+                        &mut entries,
+                        entry.kind,
+                        &entry.name,
+                        Perm::Text(&entry.perms),
+                        entry.display.as_deref(),
+                    );
                 }
             }
             None => {

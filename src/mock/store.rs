@@ -8,12 +8,11 @@
 //! Collections are sorted vectors ([`Coll`]): lookups by binary search and
 //! pages by position, without copying or scanning the collection.
 
-use std::borrow::Borrow;
+use std::borrow::{Borrow, Cow};
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
 use std::hash::Hash;
-
-use std::borrow::Cow;
+use std::sync::Arc;
 
 use base64::Engine;
 use bytes::Bytes;
@@ -233,6 +232,24 @@ pub(crate) type FastMap<K, V> = rustc_hash::FxHashMap<K, V>;
 
 /// A hash set with the Fx hash; see [`FastMap`].
 pub(crate) type FastSet<K> = rustc_hash::FxHashSet<K>;
+
+/// One shared copy of each distinct string: a million fixture ACLs name a
+/// few thousand principals and a handful of permission levels, and a copy
+/// per entry was a fifth of a large fixture's loaded state.
+#[derive(Debug, Default)]
+pub(crate) struct Interner(FastSet<Arc<str>>);
+
+impl Interner {
+    /// The shared copy of `text`, made on first sight.
+    pub(crate) fn get(&mut self, text: &str) -> Arc<str> {
+        if let Some(shared) = self.0.get(text) {
+            return shared.clone();
+        }
+        let shared: Arc<str> = text.into();
+        self.0.insert(shared.clone());
+        shared
+    }
+}
 
 /// A key of a [`Coll`]: ordered, and comparable with its borrowed form.
 pub(crate) trait Key: Ord {
