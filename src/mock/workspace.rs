@@ -39,12 +39,40 @@ pub(crate) struct WsObj {
     pub(crate) modified_at: Option<i64>,
     /// Base64 source, for `export`.
     content: Option<Box<str>>,
-    /// Full paths of the children, sorted (folders and repos only); each
-    /// shares its text with the child's key in [`WsStore`].
+    /// Children and listing, once the object has a child (folders and
+    /// repos only): apart, so the many notebooks and files do not carry
+    /// the room for them.
+    folder: Option<Box<Folder>>,
+}
+
+/// What a folder or repo with children has.
+#[derive(Debug, Default)]
+struct Folder {
+    /// Full paths of the children, sorted; each shares its text with the
+    /// child's key in [`WsStore`].
     children: BTreeSet<Arc<str>>,
-    /// The `list` reply of a folder or repo (without `notebooks_modified_after`);
-    /// cleared when a child comes, goes or changes.
+    /// The `list` reply (without `notebooks_modified_after`); cleared when
+    /// a child comes, goes or changes.
     listing: Rendered,
+}
+
+impl WsObj {
+    /// The children's paths, sorted.
+    fn children(&self) -> impl Iterator<Item = &Arc<str>> {
+        self.folder.iter().flat_map(|f| f.children.iter())
+    }
+
+    /// The children, to add to.
+    fn children_mut(&mut self) -> &mut BTreeSet<Arc<str>> {
+        &mut self.folder.get_or_insert_with(Box::default).children
+    }
+
+    /// Forgets the rendered listing: a child came, went or changed.
+    fn forget_listing(&mut self) {
+        if let Some(f) = &mut self.folder {
+            f.listing.clear();
+        }
+    }
 }
 
 /// Every workspace object.
@@ -98,7 +126,7 @@ impl WsStore {
         }
         for (parent, mut kids) in links {
             if let Some(p) = self.by_path.get_mut(&*parent) {
-                p.children.append(&mut kids);
+                p.children_mut().append(&mut kids);
             }
         }
         orphans
@@ -281,8 +309,7 @@ pub(crate) fn load(ws: &mut Workspace, raw: &str) -> Result<(), LoadError> {
             language: language.as_deref().map(Into::into),
             modified_at,
             content: content.as_deref().map(Into::into),
-            children: BTreeSet::new(),
-            listing: Rendered::default(),
+            folder: None,
         },
     );
     Ok(())
@@ -316,8 +343,7 @@ impl Workspace {
             language: language.map(Into::into),
             modified_at: now,
             content: None,
-            children: BTreeSet::new(),
-            listing: Rendered::default(),
+            folder: None,
         }
     }
 
@@ -366,7 +392,7 @@ impl Workspace {
                     }
                 };
                 if let Some(p) = self.objects.by_path.get_mut(&*parent) {
-                    p.children.insert(child);
+                    p.children_mut().insert(child);
                 }
                 if existed {
                     break;
@@ -408,15 +434,15 @@ impl Workspace {
     fn attach(&mut self, path: &str, obj: WsObj) {
         let path = self.objects.insert(path, obj);
         if let Some(parent) = parent_of(&path).and_then(|p| self.objects.by_path.get_mut(p)) {
-            parent.listing.clear();
-            parent.children.insert(path);
+            parent.forget_listing();
+            parent.children_mut().insert(path);
         }
     }
 
     /// Forgets the parent's listing after a change to the object at `path`.
     fn changed_in_parent(&mut self, path: &str) {
         if let Some(parent) = parent_of(path).and_then(|p| self.objects.by_path.get_mut(p)) {
-            parent.listing.clear();
+            parent.forget_listing();
         }
     }
 
@@ -439,12 +465,14 @@ impl Workspace {
         if obj.object_type == "REPO" {
             self.repos.items.remove(&obj.object_id);
         }
-        for child in obj.children {
+        for child in obj.folder.map(|f| f.children).unwrap_or_default() {
             self.remove_tree(&child);
         }
         if let Some(parent) = parent_of(path).and_then(|p| self.objects.by_path.get_mut(p)) {
-            parent.children.remove(path);
-            parent.listing.clear();
+            if let Some(f) = &mut parent.folder {
+                f.children.remove(path);
+                f.listing.clear();
+            }
         }
     }
 
@@ -501,8 +529,7 @@ async fn list(State(st): State<MockState>, RawQuery(q): RawQuery) -> Reply {
         return Ok(json_bytes(ws.listing(obj)));
     };
     let children = obj
-        .children
-        .iter()
+        .children()
         .filter_map(|c| ws.objects.get(c))
         .filter(|o| o.object_type != "NOTEBOOK" || o.modified_at.is_some_and(|m| m > t))
         .map(|o| o.doc.as_str());
@@ -512,14 +539,18 @@ async fn list(State(st): State<MockState>, RawQuery(q): RawQuery) -> Reply {
 impl Workspace {
     /// A folder's (or repo's) whole `list` reply, from its rendered copy.
     fn listing(&self, folder: &WsObj) -> Bytes {
-        folder.listing.get(0, || {
+        let render = || {
             let children = folder
-                .children
-                .iter()
+                .children()
                 .filter_map(|c| self.objects.get(c))
                 .map(|o| o.doc.as_str());
             Out::object().array_nonempty("objects", children).finish()
-        })
+        };
+        match &folder.folder {
+            Some(f) => f.listing.get(0, render),
+            // Never had a child: nothing worth keeping.
+            None => Bytes::from(render()),
+        }
     }
 
     /// How many workspace objects are stored (the work
@@ -535,7 +566,7 @@ impl Workspace {
     pub(crate) fn prerender_listings(&self, from: usize, count: usize) -> usize {
         let mut seen = 0;
         for folder in self.objects.by_path.values().skip(from).take(count) {
-            if !folder.children.is_empty() {
+            if folder.children().next().is_some() {
                 self.listing(folder);
             }
             seen += 1;
@@ -816,7 +847,7 @@ async fn delete(State(st): State<MockState>, body: Bytes) -> Reply {
     }
     let mut ws = st.write();
     let obj = ws.objects.get(&path).ok_or_else(|| not_found(&path))?;
-    if obj.object_type == "DIRECTORY" && !obj.children.is_empty() && !req.recursive {
+    if obj.object_type == "DIRECTORY" && obj.children().next().is_some() && !req.recursive {
         return Err(StoreError::NotEmpty(format!("Folder ({path}) is not empty.")).into());
     }
     ws.remove_tree(&path);
