@@ -56,9 +56,20 @@ pub(crate) fn is_canonical(raw: &str) -> bool {
 pub(crate) fn join_members<'a>(
     out: &mut String,
     members: &[Member<'a>],
-    mut value_of: impl FnMut(&Member<'a>) -> Option<std::borrow::Cow<'a, str>>,
+    value_of: impl FnMut(&Member<'a>) -> Option<std::borrow::Cow<'a, str>>,
 ) {
     out.push('{');
+    push_members(out, members, value_of);
+    out.push('}');
+}
+
+/// Appends `"key":value,…` of the members `keep` accepts, without braces;
+/// returns whether any was appended.
+pub(crate) fn push_members<'a>(
+    out: &mut String,
+    members: &[Member<'a>],
+    mut value_of: impl FnMut(&Member<'a>) -> Option<std::borrow::Cow<'a, str>>,
+) -> bool {
     let mut first = true;
     for m in members {
         let Some(value) = value_of(m) else { continue };
@@ -71,7 +82,7 @@ pub(crate) fn join_members<'a>(
         out.push_str("\":");
         out.push_str(&value);
     }
-    out.push('}');
+    !first
 }
 
 struct Scanner<'a> {

@@ -379,11 +379,25 @@ where
     /// Ends loading: sorts once.
     pub(crate) fn end_load(&mut self) {
         if self.loading.take().is_some() && !self.keys.is_sorted() {
-            let keys = std::mem::take(&mut self.keys);
-            let values = std::mem::take(&mut self.values);
-            let mut pairs: Vec<(K, V)> = keys.into_iter().zip(values).collect();
-            pairs.sort_by(|a, b| a.0.cmp(&b.0));
-            (self.keys, self.values) = pairs.into_iter().unzip();
+            // Sorts positions, then moves each entry once, in place: sorting
+            // (key, value) pairs moved large values again and again, through
+            // three new vectors. Keys are unique, so the order is total.
+            let mut order: Vec<usize> = (0..self.keys.len()).collect();
+            order.sort_unstable_by(|&a, &b| self.keys[a].cmp(&self.keys[b]));
+            // Position `j` takes the entry at `order[j]`, a cycle at a time.
+            for start in 0..order.len() {
+                let mut j = start;
+                loop {
+                    let from = order[j];
+                    order[j] = j;
+                    if from == start {
+                        break;
+                    }
+                    self.keys.swap(j, from);
+                    self.values.swap(j, from);
+                    j = from;
+                }
+            }
         }
     }
 
@@ -1017,6 +1031,20 @@ mod tests {
         assert_eq!(c.remove(&1), Some("a"));
         assert_eq!(c.len(), 3);
         assert!(Coll::from_unsorted(vec![(1i64, 1), (1, 2)]).is_err());
+    }
+
+    proptest::proptest! {
+        /// Loading in any order sorts the entries, each value beside its key.
+        #[test]
+        fn coll_sorts_what_it_loads(keys in proptest::collection::hash_set(proptest::prelude::any::<i64>(), 0..200)) {
+            let items: Vec<(i64, String)> = keys.iter().map(|k| (*k, format!("v{k}"))).collect();
+            let c = Coll::from_unsorted(items).unwrap();
+            let mut sorted: Vec<i64> = keys.into_iter().collect();
+            sorted.sort_unstable();
+            let got: Vec<(i64, String)> = c.iter().map(|(k, v)| (*k, v.clone())).collect();
+            let want: Vec<(i64, String)> = sorted.iter().map(|k| (*k, format!("v{k}"))).collect();
+            proptest::prop_assert_eq!(got, want);
+        }
     }
 
     #[test]
