@@ -25,6 +25,11 @@
 //! cargo bench --bench mock -- --scales 1000000 --startup-only --keep    # start-up alone
 //! ```
 //!
+//! The mix is measured in rounds: every scale, and a bare axum route as
+//! the ceiling, takes a turn per round, so a machine whose speed drifts over
+//! the minutes of a run weighs on every scale alike. Each figure is the
+//! median round's. Each endpoint alone is then measured a scale at a time.
+//!
 //! Start-up is timed as a user meets it: `standby mock serve --fixture`
 //! run as its own process, from the command to the answer of a first
 //! request (median of 3). The same load in this process is printed beside
@@ -201,15 +206,31 @@ struct ScaleResult {
     endpoints: Vec<(Endpoint, LoadResult)>,
 }
 
+/// A scale loaded and answering, waiting for its load runs.
+struct Loaded {
+    objects: u64,
+    path: std::path::PathBuf,
+    fixture_mb: f64,
+    targets: Targets,
+    requests: Arc<Vec<Req>>,
+    startup: Duration,
+    load: Duration,
+    ready: Duration,
+    rss_mb: f64,
+    server: MockServer,
+}
+
+/// Measured rounds of the mix per scale. The scales take turns, a round
+/// each, so a machine that slows down or speeds up over the minutes of a
+/// run weighs on every scale alike: flatness compares like with like.
+const ROUNDS: usize = 5;
+
 async fn run(config: &Config) -> anyhow::Result<()> {
     let dir = bench_data_dir();
     std::fs::create_dir_all(&dir)?;
     let measure = Duration::from_secs(config.secs);
     let warmup = Duration::from_secs(1);
-    let mut scales = Vec::new();
-    let mut wiremock_rows = Vec::new();
-    let largest = config.scales.iter().copied().max().unwrap_or(0);
-    let mut ceiling_row = None;
+    let mut loaded = Vec::new();
     for &objects in &config.scales {
         let spec = spec_for(objects);
         let path = dir.join(format!("mock-{objects}.json"));
@@ -297,44 +318,112 @@ async fn run(config: &Config) -> anyhow::Result<()> {
             continue;
         }
         validate(server.addr(), &requests).await?;
-        let result = drive(server.addr(), requests.clone(), warmup, measure).await;
-        if ceiling_row.is_none() {
-            // The same client and requests against a bare axum server that
-            // answers every request with the mix's mean body size.
-            let bytes = result.bytes_per_req.round() as usize;
-            ceiling_row = Some(ceiling(requests.clone(), bytes, warmup, measure).await?);
-        }
-        eprintln!("mock: {objects} objects: {result:?}");
-        // Each endpoint alone, to show which one costs what.
-        let mut endpoints = Vec::new();
-        for e in ENDPOINTS {
-            let only = Arc::new(mix_of(&targets, REQUESTS / 4, objects, Some(e)));
-            let r = drive(server.addr(), only, warmup / 2, measure / 2).await;
-            eprintln!("mock: {objects} objects, {} alone: {r:?}", e.name());
-            endpoints.push((e, r));
-        }
-        scales.push(ScaleResult {
+        loaded.push(Loaded {
             objects: spec.object_count(),
+            path,
             fixture_mb,
+            targets,
+            requests,
             startup,
             load,
             ready,
             rss_mb,
+            server,
+        });
+    }
+    if loaded.is_empty() {
+        return Ok(());
+    }
+
+    // The mix, every scale (and the bare axum ceiling) in turn, a round at a time.
+    let slice = measure / ROUNDS as u32;
+    let round_warmup = warmup / 4;
+    let mut rounds: Vec<Vec<LoadResult>> = vec![Vec::new(); loaded.len()];
+    let mut ceiling_rounds = Vec::new();
+    let mut ceiling_server: Option<Ceiling> = None;
+    for round in 0..ROUNDS {
+        for (l, results) in loaded.iter().zip(&mut rounds) {
+            let w = if round == 0 { warmup } else { round_warmup };
+            let r = drive(l.server.addr(), l.requests.clone(), w, slice).await;
+            eprintln!("mock: round {round}, {} objects: {r:?}", l.objects);
+            results.push(r);
+        }
+        // The ceiling answers with the mix's mean body size, known after a round.
+        if ceiling_server.is_none() {
+            let bytes = rounds[0][0].bytes_per_req.round() as usize;
+            ceiling_server = Some(Ceiling::start(bytes).await?);
+        }
+        if let Some(c) = &ceiling_server {
+            let w = if round == 0 { warmup } else { round_warmup };
+            let r = drive(c.addr, loaded[0].requests.clone(), w, slice).await;
+            eprintln!("mock: round {round}, bare axum: {r:?}");
+            ceiling_rounds.push(r);
+        }
+    }
+    if let Some(c) = ceiling_server {
+        c.server.abort();
+    }
+    let ceiling_row = (!ceiling_rounds.is_empty()).then(|| combine(&ceiling_rounds));
+
+    let largest = loaded.iter().map(|l| l.objects).max().unwrap_or(0);
+    let mut scales = Vec::new();
+    let mut wiremock_rows = Vec::new();
+    for (l, results) in loaded.into_iter().zip(rounds) {
+        let result = combine(&results);
+        eprintln!("mock: {} objects, {ROUNDS} rounds: {result:?}", l.objects);
+        // Each endpoint alone, to show which one costs what.
+        let mut endpoints = Vec::new();
+        for e in ENDPOINTS {
+            let only = Arc::new(mix_of(&l.targets, REQUESTS / 4, l.objects, Some(e)));
+            let r = drive(l.server.addr(), only, warmup / 2, measure / 2).await;
+            eprintln!("mock: {} objects, {} alone: {r:?}", l.objects, e.name());
+            endpoints.push((e, r));
+        }
+        if l.objects == largest {
+            for &mocks in &config.wiremock {
+                wiremock_rows.push(compare_wiremock(&l.server, &l.targets, mocks, measure).await?);
+            }
+        }
+        l.server.shutdown().await;
+        if !config.keep {
+            std::fs::remove_file(&l.path)?;
+        }
+        scales.push(ScaleResult {
+            objects: l.objects,
+            fixture_mb: l.fixture_mb,
+            startup: l.startup,
+            load: l.load,
+            ready: l.ready,
+            rss_mb: l.rss_mb,
             result,
             endpoints,
         });
-        if objects == largest {
-            for &mocks in &config.wiremock {
-                wiremock_rows.push(compare_wiremock(&server, &targets, mocks, measure).await?);
-            }
-        }
-        server.shutdown().await;
-        if !config.keep {
-            std::fs::remove_file(&path)?;
-        }
     }
     report(&scales, ceiling_row.as_ref(), &wiremock_rows, config);
     Ok(())
+}
+
+/// Rounds of one load run as one: the median round's rate and latencies
+/// (a round the machine slowed does not set the figure), the worst
+/// maximum, every error.
+fn combine(rounds: &[LoadResult]) -> LoadResult {
+    let median = |f: &dyn Fn(&LoadResult) -> f64| -> f64 {
+        let mut v: Vec<f64> = rounds.iter().map(f).collect();
+        v.sort_unstable_by(f64::total_cmp);
+        v.get(v.len() / 2).copied().unwrap_or(0.0)
+    };
+    LoadResult {
+        rps: median(&|r| r.rps),
+        p50_us: median(&|r| f64::from(r.p50_us)) as u32,
+        p99_us: median(&|r| f64::from(r.p99_us)) as u32,
+        p999_us: median(&|r| f64::from(r.p999_us)) as u32,
+        max_us: rounds.iter().map(|r| r.max_us).max().unwrap_or(0),
+        errors: rounds.iter().map(|r| r.errors).sum(),
+        bytes_per_req: median(&|r| r.bytes_per_req),
+        cpu_us_per_req: median(&|r| r.cpu_us_per_req),
+        cores: median(&|r| r.cores),
+        machine_cores: median(&|r| r.machine_cores),
+    }
 }
 
 /// The benchmark workspace's proportions (jobs, users, groups, notebooks in
@@ -766,40 +855,40 @@ fn chunked_len(body: &[u8]) -> Option<usize> {
     }
 }
 
-/// Serves every request with one fixed JSON body of `bytes` bytes from a
-/// bare axum router, and drives it like the mock.
-async fn ceiling(
-    requests: Arc<Vec<Req>>,
-    bytes: usize,
-    warmup: Duration,
-    measure: Duration,
-) -> anyhow::Result<LoadResult> {
-    use axum::serve::{Listener, ListenerExt};
+/// A bare axum router that answers every request with one fixed JSON
+/// body: the ceiling of framework, kernel and client on this machine.
+struct Ceiling {
+    addr: SocketAddr,
+    server: tokio::task::JoinHandle<std::io::Result<()>>,
+}
 
-    let mut text = String::from("{\"x\":\"");
-    text.push_str(&"a".repeat(bytes.saturating_sub(8)));
-    text.push_str("\"}");
-    let body = axum::body::Bytes::from(text);
-    let app = axum::Router::new().fallback(move || {
-        let body = body.clone();
-        async move {
-            (
-                [(axum::http::header::CONTENT_TYPE, "application/json")],
-                body,
-            )
-        }
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await?
-        .tap_io(|tcp| {
-            let _ = tcp.set_nodelay(true);
+impl Ceiling {
+    /// Starts it with a body of `bytes` bytes.
+    async fn start(bytes: usize) -> anyhow::Result<Ceiling> {
+        use axum::serve::{Listener, ListenerExt};
+
+        let mut text = String::from("{\"x\":\"");
+        text.push_str(&"a".repeat(bytes.saturating_sub(8)));
+        text.push_str("\"}");
+        let body = axum::body::Bytes::from(text);
+        let app = axum::Router::new().fallback(move || {
+            let body = body.clone();
+            async move {
+                (
+                    [(axum::http::header::CONTENT_TYPE, "application/json")],
+                    body,
+                )
+            }
         });
-    let addr = listener.local_addr()?;
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
-    let result = drive(addr, requests, warmup, measure).await;
-    server.abort();
-    eprintln!("mock: bare axum: {result:?}");
-    Ok(result)
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await?
+            .tap_io(|tcp| {
+                let _ = tcp.set_nodelay(true);
+            });
+        let addr = listener.local_addr()?;
+        let server = tokio::spawn(async move { axum::serve(listener, app).await });
+        Ok(Ceiling { addr, server })
+    }
 }
 
 /// One wiremock comparison row.
@@ -916,8 +1005,11 @@ fn report(
 ) {
     println!();
     println!(
-        "mock: {CONNECTIONS} keep-alive connections, loopback, no latency, {} s measured after 1 s warm-up;",
-        config.secs
+        "mock: {CONNECTIONS} keep-alive connections, loopback, no latency; the mix measured {ROUNDS} × {:.1} s per scale,",
+        config.secs as f64 / ROUNDS as f64
+    );
+    println!(
+        "the scales and the bare axum route taking turns a round at a time (median round shown; max over all rounds);"
     );
     println!(
         "{} tokio worker thread(s); client in process on the same 2 cores (figures are for client + server);",
