@@ -31,8 +31,9 @@ pub struct Fixture {
 /// Why a fixture could not be loaded.
 #[derive(Debug, thiserror::Error)]
 pub enum FixtureError {
-    /// The file could not be read.
-    #[error("cannot read fixture `{path}`: {source}")]
+    /// The file could not be read (why is the source, printed after it
+    /// in an error chain, not repeated here).
+    #[error("cannot read fixture `{path}`")]
     Read {
         /// The file.
         path: String,

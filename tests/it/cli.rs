@@ -169,6 +169,15 @@ fn missing_unreadable_and_malformed_inputs_exit_2_with_a_one_line_error() {
             "garbage.json",
         ),
         (
+            vec![
+                "mock".into(),
+                "serve".into(),
+                "--fixture".into(),
+                p("nope.json"),
+            ],
+            "cannot read fixture",
+        ),
+        (
             vec!["plan".into(), "init".into(), "sideways".into()],
             "sideways",
         ),
@@ -187,6 +196,13 @@ fn missing_unreadable_and_malformed_inputs_exit_2_with_a_one_line_error() {
         assert!(
             first.starts_with("error") || first.contains("error:"),
             "{argv:?}: the first line says error:\n{stderr}"
+        );
+        // Each cause once: an error that prints its source in its own
+        // message and again as the chain's next link says it twice.
+        let causes: Vec<&str> = first.split(": ").collect();
+        assert!(
+            causes.windows(2).all(|w| w[0] != w[1]),
+            "{argv:?}: a cause repeated:\n{stderr}"
         );
     }
 }
