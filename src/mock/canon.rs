@@ -330,6 +330,36 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// Any string as serde_json prints it is canonical; any text between
+        /// quotes that is judged canonical prints back as itself.
+        #[test]
+        fn strings_are_judged_as_serde_json_prints_them(
+            text in "\\PC*",
+            raw in proptest::collection::vec(
+                proptest::prop_oneof![
+                    proptest::prelude::Just('\\'),
+                    proptest::prelude::Just('"'),
+                    proptest::prelude::Just('u'),
+                    proptest::prelude::Just('0'),
+                    proptest::prelude::Just('\u{1}'),
+                    proptest::prelude::Just('\n'),
+                    proptest::prelude::Just('é'),
+                    proptest::char::range('\u{20}', '\u{7e}'),
+                ],
+                0..24,
+            ),
+        ) {
+            let printed = format!("{{\"a\":{}}}", Value::from(text.as_str()));
+            proptest::prop_assert!(is_canonical(&printed), "{}", printed);
+            let candidate = format!("{{\"a\":\"{}\"}}", raw.iter().collect::<String>());
+            if is_canonical(&candidate) {
+                let value: Value = serde_json::from_str(&candidate).unwrap();
+                proptest::prop_assert_eq!(value.to_string(), candidate);
+            }
+        }
+    }
+
     #[test]
     fn members_and_nested_members_are_split() {
         let text = r#"{"a":[1,[2,3]],"s":{"t":[{"k":1},{"k":2}],"u":"v"},"z":{"y":1}}"#;
