@@ -63,13 +63,12 @@ pub(crate) fn join_members<'a>(
     out.push('}');
 }
 
-/// Appends `"key":value,…` of the members `keep` accepts, without braces;
-/// returns whether any was appended.
+/// Appends `"key":value,…` of the members `keep` accepts, without braces.
 pub(crate) fn push_members<'a>(
     out: &mut String,
     members: &[Member<'a>],
     mut value_of: impl FnMut(&Member<'a>) -> Option<std::borrow::Cow<'a, str>>,
-) -> bool {
+) {
     let mut first = true;
     for m in members {
         let Some(value) = value_of(m) else { continue };
@@ -82,7 +81,6 @@ pub(crate) fn push_members<'a>(
         out.push_str("\":");
         out.push_str(&value);
     }
-    !first
 }
 
 /// The position of the first byte from `from` on that ends a run of plain

@@ -180,25 +180,14 @@ impl Job {
         let dropped =
             |m: &Member<'_>| matches!(m.key, "run_as_user_name" | "has_more" | "next_page_token");
         let run_as: Option<Box<str>> = member("run_as_user_name").map(|m| m.value.into());
-        // What `splice_run_as` makes of the rendered item, written in one
-        // go: the job texts are most of a large fixture, copied once.
-        let mut full = String::with_capacity(raw.len() + RUN_AS_KEY.len());
-        let mut members = 1;
-        match &run_as {
-            Some(r) => {
-                full.push_str(RUN_AS_KEY);
-                full.push_str(r);
-                full.push(',');
-                members = full.len();
-            }
-            None => full.push('{'),
-        }
-        let any = push_members(&mut full, &top, |m| (!dropped(m)).then(|| m.value.into()));
-        if !any && run_as.is_some() {
-            full.pop();
-            members = full.len();
-        }
-        full.push('}');
+        // Written straight after the opening: the job texts are most of a
+        // large fixture, copied once. The same members as `raw`, reordered,
+        // less any dropped: `raw.len()` is room enough, and exact (no slack
+        // for `Bytes` to keep) unless a member is dropped.
+        let mut full = String::with_capacity(raw.len());
+        let opened = open_job(&mut full, run_as.as_deref());
+        push_members(&mut full, &top, |m| (!dropped(m)).then(|| m.value.into()));
+        let members = close_job(&mut full, opened);
         let full = Bytes::from(full);
         let job = Job {
             full,
@@ -282,26 +271,46 @@ impl Job {
 /// The opening of a job's text with `run_as_user_name` spliced in.
 const RUN_AS_KEY: &str = "{\"run_as_user_name\":";
 
-/// Adds `"run_as_user_name": …` at the front of an object's text; returns
-/// the text and where the object's own members start in it.
-fn splice_run_as(base: String, run_as: Option<&str>) -> (Bytes, usize) {
+/// Opens a job's text: `{`, or `{"run_as_user_name":…,` when set; returns
+/// where the object's own members start.
+fn open_job(out: &mut String, run_as: Option<&str>) -> usize {
     match run_as {
-        Some(r) if base.len() > 2 => {
-            let mut out = String::with_capacity(RUN_AS_KEY.len() + r.len() + base.len());
+        Some(r) => {
             out.push_str(RUN_AS_KEY);
             out.push_str(r);
             out.push(',');
-            let members = out.len();
-            out.push_str(base.get(1..).unwrap_or("}"));
-            (Bytes::from(out), members)
         }
-        Some(r) => {
-            let out = format!("{RUN_AS_KEY}{r}}}");
-            let members = out.len() - 1;
-            (Bytes::from(out), members)
-        }
-        None => (Bytes::from(base), 1),
+        None => out.push('{'),
     }
+    out.len()
+}
+
+/// Closes a text [`open_job`] opened, after its members (if any); returns
+/// where they start: the list item is `{` and the text from there.
+fn close_job(out: &mut String, members: usize) -> usize {
+    if out.len() == members && out.ends_with(',') {
+        // `run_as_user_name` alone: no comma after it, and no members.
+        out.pop();
+        out.push('}');
+        return out.len() - 1;
+    }
+    out.push('}');
+    members
+}
+
+/// Adds `"run_as_user_name": …` at the front of an object's text; returns
+/// the text and where the object's own members start in it.
+fn splice_run_as(base: String, run_as: Option<&str>) -> (Bytes, usize) {
+    if run_as.is_none() {
+        return (Bytes::from(base), 1);
+    }
+    let inner = base.get(1..base.len().saturating_sub(1)).unwrap_or("");
+    let room = RUN_AS_KEY.len() + run_as.map_or(0, str::len) + base.len();
+    let mut out = String::with_capacity(room);
+    let opened = open_job(&mut out, run_as);
+    out.push_str(inner);
+    let members = close_job(&mut out, opened);
+    (Bytes::from(out), members)
 }
 
 /// Every job.
@@ -964,6 +973,27 @@ mod tests {
         }
         // The generator's jobs and the canonical variants above take the fast path.
         assert_eq!(fast, texts.len() - 6, "{texts:#?}");
+    }
+
+    #[test]
+    fn run_as_is_spliced_in_front() {
+        let cases = [
+            ("{}", None, "{}", "{}"),
+            (r#"{"a":1}"#, None, r#"{"a":1}"#, r#"{"a":1}"#),
+            ("{}", Some(r#""r""#), r#"{"run_as_user_name":"r"}"#, "{}"),
+            (
+                r#"{"a":1,"b":2}"#,
+                Some(r#""r""#),
+                r#"{"run_as_user_name":"r","a":1,"b":2}"#,
+                r#"{"a":1,"b":2}"#,
+            ),
+        ];
+        for (base, run_as, full, item) in cases {
+            let (bytes, members) = splice_run_as(base.to_owned(), run_as);
+            let text = std::str::from_utf8(&bytes).unwrap();
+            assert_eq!(text, full);
+            assert_eq!(format!("{{{}", &text[members..]), item, "{base} {run_as:?}");
+        }
     }
 
     #[test]

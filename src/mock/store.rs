@@ -234,8 +234,8 @@ pub(crate) type FastMap<K, V> = rustc_hash::FxHashMap<K, V>;
 pub(crate) type FastSet<K> = rustc_hash::FxHashSet<K>;
 
 /// One shared copy of each distinct string: a million fixture ACLs name a
-/// few thousand principals and a handful of permission levels, and a copy
-/// per entry was a fifth of a large fixture's loaded state.
+/// few thousand principals and a handful of permission levels; with a copy
+/// of each per entry, the ACLs were a fifth of a large fixture's loaded state.
 #[derive(Debug, Default)]
 pub(crate) struct Interner(FastSet<Arc<str>>);
 
