@@ -87,7 +87,7 @@ pub(crate) fn push_members<'a>(
 /// string text (`"`, `\\` or a control character), or the end. Eight bytes
 /// at a time: strings are most of a fixture's text, and checking them a
 /// byte at a time was the largest single cost of loading canonical items.
-fn plain_until(bytes: &[u8], from: usize) -> usize {
+pub(crate) fn plain_until(bytes: &[u8], from: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGHS: u64 = 0x8080_8080_8080_8080;
     // High bit set in each byte of `x` that is zero; exact for the lowest

@@ -136,27 +136,39 @@ pub(crate) fn compact_into(out: &mut String, raw: &str) {
         out.push_str(raw);
         return;
     }
-    let mut in_string = false;
-    let mut escaped = false;
     let mut run_start = 0;
-    for (i, &b) in bytes.iter().enumerate() {
-        if in_string {
-            if escaped {
-                escaped = false;
-            } else if b == b'\\' {
-                escaped = true;
-            } else if b == b'"' {
-                in_string = false;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        match b {
+            b'"' => {
+                // To the closing quote, plain text a word at a time: a
+                // SCIM user's or group's text is mostly strings, and a
+                // byte at a time was most of loading one.
+                i += 1;
+                loop {
+                    i = super::canon::plain_until(bytes, i);
+                    match bytes.get(i) {
+                        Some(b'\\') => i += 2,
+                        Some(b'"') => {
+                            i += 1;
+                            break;
+                        }
+                        // A raw control character (not valid JSON): kept.
+                        Some(_) => i += 1,
+                        None => break,
+                    }
+                }
             }
-        } else if b == b'"' {
-            in_string = true;
-        } else if matches!(b, b' ' | b'\n' | b'\r' | b'\t') {
-            // Copy the run before the whitespace; ASCII boundaries are char boundaries.
-            out.push_str(&raw[run_start..i]);
-            run_start = i + 1;
+            b' ' | b'\n' | b'\r' | b'\t' => {
+                // Copy the run before the whitespace; ASCII boundaries are char boundaries.
+                out.push_str(&raw[run_start..i]);
+                i += 1;
+                run_start = i;
+            }
+            _ => i += 1,
         }
     }
-    out.push_str(&raw[run_start..]);
+    out.push_str(raw.get(run_start..).unwrap_or(""));
 }
 
 /// Appends a string as a JSON string literal, escaped exactly as
@@ -1031,6 +1043,35 @@ mod tests {
         assert_eq!(c.remove(&1), Some("a"));
         assert_eq!(c.len(), 3);
         assert!(Coll::from_unsorted(vec![(1i64, 1), (1, 2)]).is_err());
+    }
+
+    /// JSON values with strings that hold spaces, quotes, escapes and
+    /// control characters, nested a few levels.
+    fn json_values() -> impl proptest::strategy::Strategy<Value = Value> {
+        use proptest::prelude::*;
+        let text = "[ a\"\\\\\u{1}\n\té{}:,0-9]{0,12}";
+        let leaf = prop_oneof![
+            Just(Value::Null),
+            any::<bool>().prop_map(Value::from),
+            any::<i64>().prop_map(Value::from),
+            text.prop_map(Value::from),
+        ];
+        leaf.prop_recursive(3, 24, 4, move |inner| {
+            prop_oneof![
+                proptest::collection::vec(inner.clone(), 0..4).prop_map(Value::from),
+                proptest::collection::btree_map(text, inner, 0..4)
+                    .prop_map(|m| Value::Object(m.into_iter().collect())),
+            ]
+        })
+    }
+
+    proptest::proptest! {
+        /// Compacting pretty-printed JSON gives the compact print.
+        #[test]
+        fn compacting_pretty_json_gives_the_compact_print(value in json_values()) {
+            let pretty = serde_json::to_string_pretty(&value).unwrap();
+            proptest::prop_assert_eq!(compact_json(&pretty), value.to_string());
+        }
     }
 
     proptest::proptest! {
