@@ -208,15 +208,13 @@ struct ScaleResult {
 
 /// A scale loaded and answering, waiting for its load runs.
 struct Loaded {
-    objects: u64,
+    /// Its start-up figures; the load runs fill in the rest.
+    figures: ScaleResult,
+    /// The size asked for (the seed of its mixes).
+    scale: u64,
     path: std::path::PathBuf,
-    fixture_mb: f64,
     targets: Targets,
     requests: Arc<Vec<Req>>,
-    startup: Duration,
-    load: Duration,
-    ready: Duration,
-    rss_mb: f64,
     server: MockServer,
 }
 
@@ -319,15 +317,20 @@ async fn run(config: &Config) -> anyhow::Result<()> {
         }
         validate(server.addr(), &requests).await?;
         loaded.push(Loaded {
-            objects: spec.object_count(),
+            figures: ScaleResult {
+                objects: spec.object_count(),
+                fixture_mb,
+                startup,
+                load,
+                ready,
+                rss_mb,
+                result: LoadResult::default(),
+                endpoints: Vec::new(),
+            },
+            scale: objects,
             path,
-            fixture_mb,
             targets,
             requests,
-            startup,
-            load,
-            ready,
-            rss_mb,
             server,
         });
     }
@@ -342,44 +345,46 @@ async fn run(config: &Config) -> anyhow::Result<()> {
     let mut ceiling_rounds = Vec::new();
     let mut ceiling_server: Option<Ceiling> = None;
     for round in 0..ROUNDS {
+        let w = if round == 0 { warmup } else { round_warmup };
         for (l, results) in loaded.iter().zip(&mut rounds) {
-            let w = if round == 0 { warmup } else { round_warmup };
             let r = drive(l.server.addr(), l.requests.clone(), w, slice).await;
-            eprintln!("mock: round {round}, {} objects: {r:?}", l.objects);
+            eprintln!("mock: round {round}, {} objects: {r:?}", l.figures.objects);
             results.push(r);
         }
         // The ceiling answers with the mix's mean body size, known after a round.
-        if ceiling_server.is_none() {
-            let bytes = rounds[0][0].bytes_per_req.round() as usize;
-            ceiling_server = Some(Ceiling::start(bytes).await?);
-        }
-        if let Some(c) = &ceiling_server {
-            let w = if round == 0 { warmup } else { round_warmup };
-            let r = drive(c.addr, loaded[0].requests.clone(), w, slice).await;
-            eprintln!("mock: round {round}, bare axum: {r:?}");
-            ceiling_rounds.push(r);
-        }
+        let c = match ceiling_server.take() {
+            Some(c) => c,
+            None => Ceiling::start(rounds[0][0].bytes_per_req.round() as usize).await?,
+        };
+        let r = drive(c.addr, loaded[0].requests.clone(), w, slice).await;
+        eprintln!("mock: round {round}, bare axum: {r:?}");
+        ceiling_rounds.push(r);
+        ceiling_server = Some(c);
     }
     if let Some(c) = ceiling_server {
         c.server.abort();
     }
     let ceiling_row = (!ceiling_rounds.is_empty()).then(|| combine(&ceiling_rounds));
 
-    let largest = loaded.iter().map(|l| l.objects).max().unwrap_or(0);
+    let largest = loaded.iter().map(|l| l.scale).max().unwrap_or(0);
     let mut scales = Vec::new();
     let mut wiremock_rows = Vec::new();
     for (l, results) in loaded.into_iter().zip(rounds) {
-        let result = combine(&results);
-        eprintln!("mock: {} objects, {ROUNDS} rounds: {result:?}", l.objects);
+        let mut figures = l.figures;
+        let objects = figures.objects;
+        figures.result = combine(&results);
+        eprintln!(
+            "mock: {objects} objects, {ROUNDS} rounds: {:?}",
+            figures.result
+        );
         // Each endpoint alone, to show which one costs what.
-        let mut endpoints = Vec::new();
         for e in ENDPOINTS {
-            let only = Arc::new(mix_of(&l.targets, REQUESTS / 4, l.objects, Some(e)));
+            let only = Arc::new(mix_of(&l.targets, REQUESTS / 4, l.scale, Some(e)));
             let r = drive(l.server.addr(), only, warmup / 2, measure / 2).await;
-            eprintln!("mock: {} objects, {} alone: {r:?}", l.objects, e.name());
-            endpoints.push((e, r));
+            eprintln!("mock: {objects} objects, {} alone: {r:?}", e.name());
+            figures.endpoints.push((e, r));
         }
-        if l.objects == largest {
+        if l.scale == largest {
             for &mocks in &config.wiremock {
                 wiremock_rows.push(compare_wiremock(&l.server, &l.targets, mocks, measure).await?);
             }
@@ -388,16 +393,7 @@ async fn run(config: &Config) -> anyhow::Result<()> {
         if !config.keep {
             std::fs::remove_file(&l.path)?;
         }
-        scales.push(ScaleResult {
-            objects: l.objects,
-            fixture_mb: l.fixture_mb,
-            startup: l.startup,
-            load: l.load,
-            ready: l.ready,
-            rss_mb: l.rss_mb,
-            result,
-            endpoints,
-        });
+        scales.push(figures);
     }
     report(&scales, ceiling_row.as_ref(), &wiremock_rows, config);
     Ok(())

@@ -422,7 +422,6 @@ fn the_readme_plan_example_passes_its_checks_and_its_rehearsal() {
 #[cfg(unix)]
 #[test]
 fn mock_serve_exits_0_on_a_signal_sent_as_soon_as_the_port_is_printed() {
-    use std::io::{BufRead, BufReader};
     use std::process::Stdio;
     use std::time::{Duration, Instant};
 
@@ -437,10 +436,7 @@ fn mock_serve_exits_0_on_a_signal_sent_as_soon_as_the_port_is_printed() {
             .stderr(Stdio::null())
             .spawn()
             .expect("mock starts");
-        let mut first = String::new();
-        BufReader::new(mock.stdout.take().unwrap())
-            .read_line(&mut first)
-            .unwrap();
+        let first = crate::support::first_line(&mut mock);
         assert!(
             first.starts_with("listening on http://127.0.0.1:"),
             "{first}"

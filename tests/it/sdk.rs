@@ -6,7 +6,6 @@
 //! `STANDBY_SDK_PYTHON`; without it (a developer's machine) the test says so
 //! and passes, but under CI it fails instead, so CI can never skip it.
 
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 
@@ -38,10 +37,7 @@ fn the_official_python_sdk_works_against_the_mock() {
             .stderr(Stdio::null())
             .spawn()
             .expect("mock starts");
-        let mut first = String::new();
-        BufReader::new(mock.stdout.take().unwrap())
-            .read_line(&mut first)
-            .unwrap();
+        let first = crate::support::first_line(&mut mock);
         let url = first
             .trim()
             .strip_prefix("listening on ")

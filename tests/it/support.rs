@@ -31,3 +31,14 @@ pub fn client_with(uri: &str, adjust: impl FnOnce(&mut ClientConfig)) -> Client 
     };
     Client::new(auth, config).expect("client builds")
 }
+
+/// The first line a child prints on its piped stdout (`mock serve` names
+/// its URL there).
+pub fn first_line(child: &mut std::process::Child) -> String {
+    use std::io::BufRead;
+    let mut line = String::new();
+    std::io::BufReader::new(child.stdout.take().expect("stdout is piped"))
+        .read_line(&mut line)
+        .expect("stdout is readable");
+    line
+}
